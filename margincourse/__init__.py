@@ -21,5 +21,9 @@ from .margin import (
     unrealized_pnl,
 )
 from .specs import ContractSpec, RiskTier, TierTable, contract, exchanges, symbols, tier_table
+from .account import Account, Position
+from .events import CloseEvent, Ledger, LiquidationEvent, MarginAddedEvent
+from .paths import generate_path, load_klines, scenario, scenarios
+from .replay import run
 
 __version__ = "0.1.0"

@@ -460,6 +460,7 @@ class Account:
                 )
             checked[symbol] = (o, h, l, c)
         opens = dict(self._marks, **{s: v[0] for s, v in checked.items()})
+        self._marks = dict(opens)  # the candle starts at its open
         extremes = dict(opens)
         for p in self._positions:
             if p._symbol in checked:

@@ -1,0 +1,162 @@
+"""The ``margincourse`` command line.
+
+``margincourse liq``   the margin figures and liquidation price of one position
+``margincourse tiers`` an exchange's risk-tier table for a symbol
+
+Every figure comes from the same functions the lessons use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from . import margin as formulas
+from .errors import MarginInputError, check_positive
+from .specs import contract, exchanges, symbols, tier_table
+
+
+def _money(value, unit="USDT"):
+    return f"{value:,.2f} {unit}"
+
+
+def liquidation_report(symbol, side, entry, size, leverage, mode, exchange="binance", balance=None, margin=None):
+    """The figures ``margincourse liq`` prints, as a dict (also used by the tests)."""
+    spec = contract(symbol)
+    size = spec.check_size(size)
+    entry = check_positive("entry", entry)
+    tiers = tier_table(symbol, exchange)
+    value = size * entry
+    tiers.check_leverage(leverage, value)
+    initial = formulas.initial_margin(size, entry, leverage)
+    if mode == "isolated":
+        if balance is not None:
+            raise MarginInputError("balance must not be given in isolated mode: use --margin for the position's margin")
+        backing = initial if margin is None else check_positive("margin", margin)
+        if backing < initial * (1 - 1e-12):
+            raise MarginInputError(f"margin must be at least the initial margin {initial:,.2f} USDT, got {backing:,.2f}")
+    elif mode == "cross":
+        if margin is not None:
+            raise MarginInputError("margin must not be given in cross mode: use --balance for the cross wallet")
+        if balance is None:
+            raise MarginInputError("balance must be given in cross mode: the cross wallet balance in USDT")
+        backing = check_positive("balance", balance)
+        if backing < initial:
+            raise MarginInputError(f"balance must cover the initial margin {initial:,.2f} USDT, got {backing:,.2f}")
+    else:
+        raise MarginInputError(f"mode must be 'isolated' or 'cross', got {mode!r}")
+    tier = tiers.tier_for(value)
+    rate = tier.mmr + tiers.maintenance_fee_rate
+    lp = formulas.liquidation_price_for_tiers(side, entry, size, backing, tiers)
+    bp = formulas.bankruptcy_price(side, entry, size, backing)
+    return {
+        "symbol": symbol,
+        "side": side,
+        "mode": mode,
+        "exchange": tiers.exchange_name,
+        "tiers_as_of": tiers.as_of,
+        "size": size,
+        "base": spec.base,
+        "entry_price": entry,
+        "leverage": float(leverage),
+        "notional": value,
+        "initial_margin": initial,
+        "collateral": backing,
+        "tier": tier.tier,
+        "maintenance_margin_rate": rate,
+        "maintenance_amount": tier.maintenance_amount,
+        "maintenance_margin_at_entry": formulas.maintenance_margin(size, entry, rate, tier.maintenance_amount),
+        "liquidation_price": lp,
+        "liquidation_price_on_tick": formulas.round_to_tick(lp, spec.tick_size) if lp > 0 else None,
+        "move_to_liquidation": lp / entry - 1 if lp > 0 else None,
+        "bankruptcy_price": bp,
+    }
+
+
+def _print_liq(report, out):
+    r = report
+    lines = [
+        f"{r['symbol']} {r['side']}, {r['mode']}, {r['leverage']:g}x on {r['exchange']} (tiers as of {r['tiers_as_of']})",
+        f"  size                     {r['size']:g} {r['base']}",
+        f"  entry price              {_money(r['entry_price'])}",
+        f"  notional                 {_money(r['notional'])}",
+        f"  initial margin           {_money(r['initial_margin'])}  (notional / leverage)",
+        f"  collateral behind it     {_money(r['collateral'])}  "
+        + ("(isolated margin)" if r["mode"] == "isolated" else "(cross wallet balance)"),
+        f"  risk tier                {r['tier']}: maintenance rate {r['maintenance_margin_rate'] * 100:.2f} %, "
+        f"maintenance amount {_money(r['maintenance_amount'])}",
+        f"  maintenance margin       {_money(r['maintenance_margin_at_entry'])}  (at the entry price)",
+    ]
+    if r["liquidation_price"] > 0:
+        lines.append(
+            f"  liquidation price        {_money(r['liquidation_price'])}  "
+            f"({r['move_to_liquidation'] * 100:+.2f} % from entry; {r['liquidation_price_on_tick']:,.2f} on the tick)"
+        )
+    else:
+        lines.append("  liquidation price        none: the price would have to fall below zero")
+    if r["bankruptcy_price"] > 0:
+        lines.append(f"  bankruptcy price         {_money(r['bankruptcy_price'])}  (collateral used up)")
+    else:
+        lines.append("  bankruptcy price         none: the collateral covers a fall to zero")
+    print("\n".join(lines), file=out)
+
+
+def _print_tiers(table, out):
+    print(f"{table.symbol} risk tiers on {table.exchange_name}, as of {table.as_of}", file=out)
+    print(f"source: {table.source}", file=out)
+    print(f"{'tier':>4}  {'notional from':>15}  {'notional to':>15}  {'max lev':>7}  {'MMR':>7}  {'maint. amount':>14}", file=out)
+    for t in table.tiers:
+        print(
+            f"{t.tier:>4}  {t.floor:>15,.0f}  {t.cap:>15,.0f}  {t.max_leverage:>6g}x  {t.mmr * 100:>6.2f}%  {t.maintenance_amount:>14,.2f}",
+            file=out,
+        )
+    if table.maintenance_fee_rate:
+        print(f"(plus a fee rate of {table.maintenance_fee_rate * 100:.2f} % added to every maintenance rate)", file=out)
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="margincourse", description="Margin math of USDT-margined futures.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    liq = sub.add_parser("liq", help="liquidation price and margin figures of one position")
+    liq.add_argument("--symbol", default="BTCUSDT", choices=symbols())
+    liq.add_argument("--side", required=True, choices=("long", "short"))
+    liq.add_argument("--entry", required=True, type=float, help="entry price in USDT")
+    liq.add_argument("--size", required=True, type=float, help="size in the base asset, e.g. 0.01 BTC")
+    liq.add_argument("--leverage", required=True, type=float)
+    liq.add_argument("--mode", default="isolated", choices=("isolated", "cross"))
+    liq.add_argument("--margin", type=float, help="isolated margin in USDT (default: the initial margin)")
+    liq.add_argument("--balance", type=float, help="cross wallet balance in USDT (cross mode)")
+    liq.add_argument("--exchange", default="binance", choices=exchanges())
+    liq.add_argument("--json", action="store_true", help="print the figures as JSON")
+
+    tiers = sub.add_parser("tiers", help="an exchange's risk-tier table")
+    tiers.add_argument("symbol", nargs="?", default="BTCUSDT", choices=symbols())
+    tiers.add_argument("--exchange", default="binance", choices=exchanges())
+    return parser
+
+
+def main(argv=None, out=None):
+    out = out or sys.stdout
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "liq":
+            report = liquidation_report(
+                args.symbol, args.side, args.entry, args.size, args.leverage, args.mode,
+                exchange=args.exchange, balance=args.balance, margin=args.margin,
+            )
+            if args.json:
+                print(json.dumps(report, indent=2), file=out)
+            else:
+                _print_liq(report, out)
+        elif args.command == "tiers":
+            _print_tiers(tier_table(args.symbol, args.exchange), out)
+    except MarginInputError as error:
+        print(f"margincourse: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

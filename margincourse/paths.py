@@ -267,7 +267,7 @@ def load_klines(source):
             f"open={o[row]} high={h[row]} low={l[row]} close={c[row]}"
         )
     times = _parse_times(frame["open_time"])
-    steps = np.diff(times.to_numpy().astype("datetime64[ns]").astype("int64"))
+    steps = np.diff(pd.DatetimeIndex(times).as_unit("ns").asi8)
     if (steps <= 0).any():
         row = int(np.argmax(steps <= 0)) + 1
         raise MarginInputError(f"open_time must increase from row to row; row {row} does not")

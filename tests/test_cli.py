@@ -1,0 +1,56 @@
+"""The margincourse command line."""
+
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+
+from margincourse.cli import main
+
+
+def run(*args):
+    out = io.StringIO()
+    code = main(list(args), out=out)
+    return code, out.getvalue()
+
+
+def test_liq_prints_the_figures():
+    code, text = run("liq", "--side", "long", "--entry", "50000", "--size", "0.02", "--leverage", "10")
+    assert code == 0
+    assert "initial margin           100.00 USDT" in text
+    assert "liquidation price        45,180.72 USDT  (-9.64 % from entry; 45,180.70 on the tick)" in text
+    assert "bankruptcy price         45,000.00 USDT" in text
+
+
+def test_liq_json_for_scripts():
+    code, text = run("liq", "--side", "short", "--entry", "50000", "--size", "0.1", "--leverage", "50",
+                     "--mode", "cross", "--balance", "1000", "--json")
+    figures = json.loads(text)
+    assert code == 0 and figures["liquidation_price"] == pytest.approx(59_760.96, abs=0.01)
+    assert figures["collateral"] == 1_000
+
+
+def test_liq_reports_unreachable_liquidation():
+    code, text = run("liq", "--side", "long", "--entry", "50000", "--size", "0.02", "--leverage", "1")
+    assert "none: the price would have to fall below zero" in text
+
+
+def test_liq_bad_input_is_a_clear_error(capsys):
+    code, _ = run("liq", "--side", "long", "--entry", "50000", "--size", "0.02", "--leverage", "200")
+    assert code == 2
+    assert "leverage must be between 1 and 125" in capsys.readouterr().err
+
+
+def test_tiers_table():
+    code, text = run("tiers", "ETHUSDT")
+    assert code == 0 and "ETHUSDT risk tiers on Binance" in text and "125x" in text
+
+
+def test_installed_entry_point():
+    result = subprocess.run(
+        [sys.executable, "-m", "margincourse.cli", "liq", "--side", "long", "--entry", "60000",
+         "--size", "0.01", "--leverage", "20"], capture_output=True, text=True, check=True,
+    )
+    assert "BTCUSDT long, isolated, 20x" in result.stdout

@@ -414,7 +414,14 @@ class Account:
         pnl = self._upnl(position, price)
         fee = self._taker_fee * position._size * price
         freed = position._margin if position._mode == "isolated" else 0.0
-        fee = min(fee, max(0.0, self._cross_wallet + freed + pnl))  # a fee is never charged beyond the wallet
+        if self._cross_wallet + freed + pnl < 0:
+            raise MarginInputError(
+                f"price must not realize a loss larger than the cross wallet: closing {position.label} at "
+                f"{fmt(price)} realizes {fmt(round(pnl, 2))} USDT against a cross wallet of "
+                f"{fmt(round(self._cross_wallet, 2))} USDT. Other positions' unrealized profit is not cash yet: "
+                "close the profitable positions first"
+            )
+        fee = min(fee, self._cross_wallet + freed + pnl)  # a fee is never charged beyond the wallet
         self._marks[position._symbol] = price
         self._cross_wallet += freed + pnl - fee
         self._realized_pnl += pnl
@@ -450,9 +457,13 @@ class Account:
         the open if the candle opened beyond it. Returns the events, in order.
         :func:`margincourse.run` does the same over many candles, vectorised.
         """
+        if not isinstance(candles, dict) or not candles:
+            raise MarginInputError(f"candles must be a dict of symbol -> (open, high, low, close), got {candles!r}")
         checked = {}
         for symbol, candle in candles.items():
             contract(symbol)
+            if isinstance(candle, (str, bytes)) or not hasattr(candle, "__len__") or len(candle) != 4:
+                raise MarginInputError(f"candle of {symbol} must be (open, high, low, close), got {candle!r}")
             o, h, l, c = (check_positive(f"{name} price of {symbol}", v) for name, v in zip(("open", "high", "low", "close"), candle))
             if not (h >= max(o, c, l) and l <= min(o, c)):
                 raise MarginInputError(

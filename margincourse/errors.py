@@ -96,13 +96,25 @@ def check_choice(name: str, value, choices: Iterable[str]) -> str:
 def as_float_array(name: str, value) -> np.ndarray:
     """Convert a scalar or array-like to a float array, refusing NaN, infinities and non-numbers."""
     try:
-        array = np.asarray(value, dtype=float)
+        raw = np.asarray(value)
+        if raw.dtype.kind not in "biuf":
+            raise TypeError
+        array = raw.astype(float, copy=False)
     except (TypeError, ValueError):
         raise MarginInputError(f"{name} must be a number or an array of numbers, got {value!r}") from None
     if not np.isfinite(array).all():
         bad = array[~np.isfinite(array)].flat[0]
         raise MarginInputError(f"{name} must be finite numbers, got {bad}")
     return array
+
+
+def check_broadcast(**arrays) -> tuple:
+    """The common shape of the arguments, or an error naming the ones that do not fit together."""
+    try:
+        return np.broadcast_shapes(*(np.shape(a) for a in arrays.values()))
+    except ValueError:
+        shapes = ", ".join(f"{name} {np.shape(a)}" for name, a in arrays.items() if np.ndim(a))
+        raise MarginInputError(f"array arguments must have shapes that broadcast together, got {shapes}") from None
 
 
 def check_array_positive(name: str, array: np.ndarray) -> None:

@@ -41,6 +41,7 @@ from .errors import (
     as_float_array,
     check_array_positive,
     check_array_range,
+    check_broadcast,
 )
 
 __all__ = [
@@ -114,7 +115,9 @@ def notional(size, price):
     >>> notional(0.02, 50_000)
     1000.0
     """
-    return _out(_positive("size", size) * _positive("price", price))
+    q, p = _positive("size", size), _positive("price", price)
+    check_broadcast(size=q, price=p)
+    return _out(q * p)
 
 
 def initial_margin(size, price, leverage):
@@ -128,7 +131,9 @@ def initial_margin(size, price, leverage):
     """
     lev = as_float_array("leverage", leverage)
     check_array_range("leverage", lev, 1.0, np.inf)
-    return _out(_positive("size", size) * _positive("price", price) / lev)
+    q, p = _positive("size", size), _positive("price", price)
+    check_broadcast(size=q, price=p, leverage=lev)
+    return _out(q * p / lev)
 
 
 def maintenance_margin(size, price, mmr, maintenance_amount=0.0):
@@ -142,10 +147,10 @@ def maintenance_margin(size, price, mmr, maintenance_amount=0.0):
     >>> round(maintenance_margin(10, 60_000, 0.005, 50), 2)   # 600,000 USDT in Binance's tier 2
     2950.0
     """
-    return _out(
-        _positive("size", size) * _positive("price", price) * _mmr(mmr)
-        - _non_negative("maintenance_amount", maintenance_amount)
-    )
+    q, p, rate = _positive("size", size), _positive("price", price), _mmr(mmr)
+    cum = _non_negative("maintenance_amount", maintenance_amount)
+    check_broadcast(size=q, price=p, mmr=rate, maintenance_amount=cum)
+    return _out(q * p * rate - cum)
 
 
 def unrealized_pnl(side, entry_price, size, mark_price):
@@ -159,9 +164,9 @@ def unrealized_pnl(side, entry_price, size, mark_price):
     100.0
     """
     sign = side_sign(side)
-    return _out(
-        sign * _positive("size", size) * (_positive("mark_price", mark_price) - _positive("entry_price", entry_price))
-    )
+    q, mark, ep = _positive("size", size), _positive("mark_price", mark_price), _positive("entry_price", entry_price)
+    check_broadcast(side=sign, size=q, mark_price=mark, entry_price=ep)
+    return _out(sign * q * (mark - ep))
 
 
 def margin_ratio(maintenance_margin, margin_balance):
@@ -179,6 +184,7 @@ def margin_ratio(maintenance_margin, margin_balance):
     """
     mm = _non_negative("maintenance_margin", maintenance_margin)
     balance = as_float_array("margin_balance", margin_balance)
+    check_broadcast(maintenance_margin=mm, margin_balance=balance)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(balance > 0, mm / np.where(balance > 0, balance, 1.0), np.inf)
     return _out(ratio)
@@ -205,6 +211,7 @@ def bankruptcy_price(side, entry_price, size, wallet_balance, other_unrealized_p
     q = _positive("size", size)
     wb = _positive("wallet_balance", wallet_balance)
     upnl1 = as_float_array("other_unrealized_pnl", other_unrealized_pnl)
+    check_broadcast(side=sign, entry_price=ep, size=q, wallet_balance=wb, other_unrealized_pnl=upnl1)
     return _out(ep - sign * (wb + upnl1) / q)
 
 
@@ -280,6 +287,8 @@ def liquidation_price(
     cum = _non_negative("maintenance_amount", maintenance_amount)
     tmm1 = _non_negative("other_maintenance_margin", other_maintenance_margin)
     upnl1 = as_float_array("other_unrealized_pnl", other_unrealized_pnl)
+    check_broadcast(side=sign, entry_price=ep, size=q, wallet_balance=wb, mmr=rate, maintenance_amount=cum,
+                    other_maintenance_margin=tmm1, other_unrealized_pnl=upnl1)
     return _out(_binance_lp(sign, ep, q, wb, rate, cum, tmm1, upnl1))
 
 
@@ -316,15 +325,22 @@ def liquidation_price_for_tiers(
     >>> round(liquidation_price_for_tiers("long", 60_000, 20, 120_000, binance), 2)  # 1.2M notional, 10x
     54305.49
     """
-    sign = np.asarray(side_sign(side))
-    arrays = np.broadcast_arrays(
-        sign,
-        _positive("entry_price", entry_price),
-        _positive("size", size),
-        _positive("wallet_balance", wallet_balance),
-        _non_negative("other_maintenance_margin", other_maintenance_margin),
-        as_float_array("other_unrealized_pnl", other_unrealized_pnl),
+    from .specs import TierTable
+
+    if not isinstance(tiers, TierTable):
+        raise MarginInputError(
+            f"tiers must be a TierTable such as mc.tier_table('BTCUSDT', 'binance'), got {tiers!r}"
+        )
+    named = dict(
+        side=np.asarray(side_sign(side)),
+        entry_price=_positive("entry_price", entry_price),
+        size=_positive("size", size),
+        wallet_balance=_positive("wallet_balance", wallet_balance),
+        other_maintenance_margin=_non_negative("other_maintenance_margin", other_maintenance_margin),
+        other_unrealized_pnl=as_float_array("other_unrealized_pnl", other_unrealized_pnl),
     )
+    check_broadcast(**named)
+    arrays = np.broadcast_arrays(*named.values())
     sign, ep, q, wb, tmm1, upnl1 = (a[..., None] for a in arrays)
     floors, caps, rates, amounts = tiers.columns()
     candidates = _binance_lp(sign, ep, q, wb, rates, amounts, tmm1, upnl1)
@@ -357,6 +373,7 @@ def bybit_liquidation_price(side, entry_price, leverage, mmr):
     lev = as_float_array("leverage", leverage)
     check_array_range("leverage", lev, 1.0, np.inf)
     rate = _mmr(mmr)
+    check_broadcast(side=sign, entry_price=ep, leverage=lev, mmr=rate)
     return _out(ep * (1 - sign * (1 / lev - rate)))
 
 

@@ -241,6 +241,8 @@ def load_klines(source):
             ]
     except pd.errors.ParserError as error:
         raise MarginInputError(f"source must be a CSV file of klines; the CSV parser said: {error}") from None
+    if len(frame) == 0:
+        raise MarginInputError("source must contain at least one kline row, got only a header")
     missing = [c for c in KLINE_COLUMNS if c not in frame.columns]
     if missing:
         raise MarginInputError(f"source must have columns {', '.join(KLINE_COLUMNS)}; missing {', '.join(missing)}")

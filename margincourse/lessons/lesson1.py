@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from .. import margin as formulas
-from ..plots import new_figure, price_levels
+from ..plots import new_figure
 from ..specs import contract, tier_table
 from ..widgets import Dashboard, Question, leverage_slider, price_slider, size_slider
 
@@ -67,23 +67,22 @@ def dashboard(size=0.02, price=50_000.0, leverage=10):
     (line,) = ax.plot(MOVES * 100, MOVES * 100 * leverage, label="your leverage")
     ax.plot(MOVES * 100, MOVES * 100, color="#7f7f7f", linewidth=1, label="1x (no leverage)")
     ax.axhline(-100, color="#d62728", linestyle=":", label="whole margin lost (-100 %)")
-    levels = price_levels(ax, 0.0, -100 / leverage, orientation="vertical")
+    ax.axvline(0, color="#1f77b4", linestyle="--", linewidth=1, label="no move (entry price)")
+    margin_gone = ax.axvline(-100 / leverage, color="#d62728", label="fall that uses up the margin")
     ax.set_xlabel("price move (%)")
     ax.set_ylabel("return on margin (%)")
     ax.set_ylim(-200, 200)
     ax.set_title("Leverage multiplies the price move, both ways")
-    levels["entry"].set_label("no move")
-    levels["liquidation"].set_label("move that uses up the margin")
     ax.legend(loc="upper left")
 
     def update(size, price, leverage):
         f = figures(size, price, leverage)
         line.set_ydata(MOVES * 100 * leverage)
-        levels["liquidation"].set_xdata([-100 / leverage] * 2)
+        margin_gone.set_xdata([-100 / leverage] * 2)
         return _readout(f)
 
     return Dashboard("Initial margin: move size, price and leverage", controls, figure, update,
-                     animated=[line, levels["liquidation"]],
+                     animated=[line, margin_gone],
                      note="Return on margin is the PnL divided by the margin you put up.")
 
 

@@ -300,6 +300,30 @@ class Account:
             position._side, position._entry_price, position._size, self._cross_wallet, upnl
         )
 
+    def max_loss(self, position: Position) -> float:
+        """The most this position can still take out of the wallet if price runs against it.
+
+        This is the loss cap the seeds talk about, made visible:
+
+        * isolated, auto-add off: its margin, nothing more (the cap);
+        * isolated, auto-add on: its margin plus every top-up the available balance can
+          still pay for (with ``auto_add_rule="initial_margin"`` up to 1x leverage):
+          the cap is gone;
+        * cross: the whole cross wallet, which every cross position shares.
+
+        Trading fees to close come on top.
+        """
+        self._check_open(position)
+        if position._mode == "cross":
+            return self._cross_wallet
+        loss = position._margin
+        if position._auto_add_margin:
+            room = self.available_balance
+            if self._auto_add_rule == "initial_margin":
+                room = min(room, max(0.0, position._size * position._entry_price - position._margin))
+            loss += room
+        return loss
+
     def mark_price(self, symbol: str) -> float:
         """The last mark price seen for ``symbol``."""
         if symbol not in self._marks:

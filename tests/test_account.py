@@ -102,6 +102,16 @@ class TestAutoAddMargin:
         assert position.is_open and position.margin == pytest.approx(10_000)
         assert account.liquidation_price(position) <= 0
 
+    def test_max_loss_shows_the_cap_and_how_auto_add_removes_it(self):
+        account = mc.Account(1_000)
+        capped = account.open("BTCUSDT", "long", 0.02, 50_000, 10, "isolated")
+        assert account.max_loss(capped) == 100
+        account.set_auto_add_margin(capped, True)
+        assert account.max_loss(capped) == 100 + 900
+        cross = mc.Account(1_000)
+        position = cross.open("BTCUSDT", "long", 0.02, 50_000, 10, "cross")
+        assert cross.max_loss(position) == 1_000
+
     def test_manual_add_margin_moves_the_liquidation_price_away(self):
         account = mc.Account(1_000)
         position = account.open("BTCUSDT", "long", 0.02, 50_000, 10, "isolated")

@@ -25,5 +25,7 @@ from .account import Account, Position
 from .events import CloseEvent, Ledger, LiquidationEvent, MarginAddedEvent
 from .paths import generate_path, load_klines, scenario, scenarios
 from .replay import run
+from .checks import exercise
+from .progress import progress
 
 __version__ = "0.1.0"

@@ -1,7 +1,9 @@
 """The ``margincourse`` command line.
 
-``margincourse liq``   the margin figures and liquidation price of one position
-``margincourse tiers`` an exchange's risk-tier table for a symbol
+``margincourse liq``            the margin figures and liquidation price of one position
+``margincourse tiers``          an exchange's risk-tier table for a symbol
+``margincourse make-exercises`` generate exercises/ from solutions/ (``--check``: only compare)
+``margincourse grade``          grade submissions into a gradebook CSV and feedback files
 
 Every figure comes from the same functions the lessons use.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from . import margin as formulas
 from .errors import MarginInputError, check_positive
@@ -134,7 +137,28 @@ def build_parser():
     tiers = sub.add_parser("tiers", help="an exchange's risk-tier table")
     tiers.add_argument("symbol", nargs="?", default="BTCUSDT", choices=symbols())
     tiers.add_argument("--exchange", default="binance", choices=exchanges())
+
+    make = sub.add_parser("make-exercises", help="generate the exercise notebooks from the solution notebooks")
+    make.add_argument("--solutions", type=Path, default=Path("solutions"))
+    make.add_argument("--exercises", type=Path, default=Path("exercises"))
+    make.add_argument("--check", action="store_true", help="write nothing; fail if an exercise is out of date")
+
+    grade = sub.add_parser("grade", help="grade exercise submissions into a gradebook")
+    grade.add_argument("submissions", nargs="+", help="notebooks, or folders of notebooks")
+    grade.add_argument("--out", type=Path, required=True, help="the gradebook CSV to write")
+    grade.add_argument("--exercises", type=Path, default=None,
+                       help="the instructor's exercises folder (points per question); default: the course's")
+    grade.add_argument("--jobs", type=int, default=None, help="submissions graded at once (default: cores)")
+    grade.add_argument("--cell-timeout", type=int, default=30, help="seconds per cell")
+    grade.add_argument("--timeout", type=int, default=300, help="seconds per submission")
+    grade.add_argument("--max-output", type=int, default=100_000, help="bytes of output kept per cell")
+    grade.add_argument("--feedback", type=Path, default=None, help="folder for feedback files")
     return parser
+
+
+def _course_exercises():
+    here = Path(__file__).resolve().parent.parent / "exercises"
+    return here if here.is_dir() else Path("exercises")
 
 
 def main(argv=None, out=None):
@@ -152,6 +176,30 @@ def main(argv=None, out=None):
                 _print_liq(report, out)
         elif args.command == "tiers":
             _print_tiers(tier_table(args.symbol, args.exchange), out)
+        elif args.command == "make-exercises":
+            from .authoring import generate
+
+            names = generate(args.solutions, args.exercises, check_only=args.check)
+            if args.check:
+                if names:
+                    print("out of date (run margincourse make-exercises): " + ", ".join(names), file=out)
+                    return 1
+                print("all exercise notebooks are up to date", file=out)
+            else:
+                print("generated: " + ", ".join(names), file=out)
+        elif args.command == "grade":
+            from .grading import grade
+
+            if args.jobs is not None and args.jobs < 1:
+                raise MarginInputError(f"jobs must be at least 1, got {args.jobs}")
+            results = grade(args.submissions, args.out, exercises_dir=args.exercises or _course_exercises(),
+                            jobs=args.jobs, cell_timeout=args.cell_timeout, total_timeout=args.timeout,
+                            max_output_bytes=args.max_output, feedback_dir=args.feedback)
+            counts = {}
+            for r in results:
+                counts[r.status] = counts.get(r.status, 0) + 1
+            print(f"{len(results)} submissions: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+                  + f"; gradebook written to {args.out}", file=out)
     except MarginInputError as error:
         print(f"margincourse: error: {error}", file=sys.stderr)
         return 2

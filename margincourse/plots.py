@@ -115,6 +115,24 @@ class FastRenderer:
         return buffer.getvalue()
 
 
+def _register_png_display():
+    """Let a bare Figure at the end of a notebook cell show as a picture.
+
+    Figures here are made without pyplot, so IPython would only print
+    "<Figure size ...>"; this registers the PNG formatter for them (no-op outside IPython).
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover
+        return
+    shell = get_ipython()
+    if shell is not None:
+        shell.display_formatter.formatters["image/png"].for_type(Figure, figure_png)
+
+
+_register_png_display()
+
+
 def usdt_axis(axis, decimals=0):
     """Format an axis's tick labels as thousands-separated USDT amounts."""
     axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.{decimals}f}"))
@@ -169,7 +187,7 @@ def plot_maintenance_curve(ax, tiers, max_notional=None, *, points=600):
     top = max_notional or tiers.tiers[min(len(tiers.tiers) - 1, 3)].cap
     notional = np.linspace(0, top, points)
     (curve,) = ax.plot(notional, tiers.maintenance_margin(notional), color=COLORS["liquidation"],
-                       label=f"{tiers.exchange_name} {tiers.symbol}")
+                       label=f"{tiers.exchange.capitalize()} {tiers.symbol}")
     edges = [t.floor for t in tiers.tiers[1:] if t.floor < top]
     for edge in edges:
         ax.axvline(edge, color=COLORS["bankruptcy"], linestyle=":", linewidth=0.8)

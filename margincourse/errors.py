@@ -97,7 +97,7 @@ def as_float_array(name: str, value) -> np.ndarray:
     """Convert a scalar or array-like to a float array, refusing NaN, infinities and non-numbers."""
     try:
         raw = np.asarray(value)
-        if raw.dtype.kind not in "biuf":
+        if raw.dtype.kind not in "iuf":  # no strings, objects or booleans
             raise TypeError
         array = raw.astype(float, copy=False)
     except (TypeError, ValueError):

@@ -194,7 +194,7 @@ def contract(symbol: str) -> ContractSpec:
     (0.0001, 0.1)
     """
     specs = _contracts()
-    if symbol not in specs:
+    if not isinstance(symbol, str) or symbol not in specs:
         raise MarginInputError(f"symbol must be one of {', '.join(specs)}, got {symbol!r}")
     return specs[symbol]
 

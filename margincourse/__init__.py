@@ -26,6 +26,7 @@ from .events import CloseEvent, Ledger, LiquidationEvent, MarginAddedEvent
 from .paths import generate_path, load_klines, scenario, scenarios
 from .replay import run
 from .checks import exercise
+from .settlement import margin_account, settlement_summary
 from .progress import progress
 
 __version__ = "0.1.0"

@@ -11,8 +11,18 @@ from dataclasses import dataclass
 from typing import Any
 
 
+class _Immutable:
+    """Frozen records are their own copies (pandas deep-copies ``DataFrame.attrs`` often)."""
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+
 @dataclass(frozen=True)
-class Ledger:
+class Ledger(_Immutable):
     """Where every USDT of the account went.
 
     The account keeps this identity at every step (the tests check it)::
@@ -47,7 +57,7 @@ class Ledger:
 
 
 @dataclass(frozen=True)
-class LiquidationEvent:
+class LiquidationEvent(_Immutable):
     """The exchange force-closed a position.
 
     ``price`` is where the liquidation was executed: the liquidation price when the
@@ -87,7 +97,7 @@ class LiquidationEvent:
 
 
 @dataclass(frozen=True)
-class MarginAddedEvent:
+class MarginAddedEvent(_Immutable):
     """Margin moved from the available balance into an isolated position.
 
     ``automatic`` is True when auto-add margin did it, just before the position
@@ -117,7 +127,7 @@ class MarginAddedEvent:
 
 
 @dataclass(frozen=True)
-class CloseEvent:
+class CloseEvent(_Immutable):
     """The trader closed a position at ``price``."""
 
     time: Any

@@ -197,7 +197,7 @@ def run(account, candles, symbol=None):
     ``margin_ratio <position>`` column per position that was open at the start (NaN
     once it is gone; the ratio reaches 1 at liquidation), and ``events``, a text
     description of what happened in that candle. ``timeline.attrs["events"]`` holds
-    the event records themselves.
+    the event records themselves (a tuple; ``account.events`` has them too).
     """
     frames, index = _as_frames(account, candles, symbol)
     n = len(index)
@@ -236,5 +236,5 @@ def run(account, candles, symbol=None):
         events_column[row] = text
     columns["events"] = events_column
     timeline = pd.DataFrame(columns, index=index)
-    timeline.attrs["events"] = records
+    timeline.attrs["events"] = tuple(records)
     return timeline

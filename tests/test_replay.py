@@ -94,7 +94,7 @@ def test_run_agrees_with_stepping_candle_by_candle():
         candle = {s: tuple(f[c].iloc[i] for c in ("open", "high", "low", "close")) for s, f in paths.items()}
         stepped_events.extend(stepped.step(candle, time=paths["BTCUSDT"].index[i]))
     assert len(timeline.attrs["events"]) >= 3
-    assert timeline.attrs["events"] == stepped_events
+    assert list(timeline.attrs["events"]) == stepped_events
     assert account.ledger() == stepped.ledger()
     assert account.wallet_balance == stepped.wallet_balance
 

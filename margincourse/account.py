@@ -610,8 +610,8 @@ class Account:
         self._positions.remove(position)
         self._history.append(position)
 
-    def _move_margin(self, position, amount, price, time, *, automatic):
-        before = self._lp(position)
+    def _move_margin(self, position, amount, price, time, *, automatic, before=None):
+        before = self._lp(position) if before is None else before
         self._cross_wallet -= amount
         position._margin += amount
         return MarginAddedEvent(
@@ -641,7 +641,7 @@ class Account:
                 trigger = start[p._symbol] if gapped else lp
                 amount = self._auto_add_amount(p, trigger) if p._auto_add_margin else 0.0
                 if amount > 1e-9:
-                    events.append(self._move_margin(p, amount, trigger, time, automatic=True))
+                    events.append(self._move_margin(p, amount, trigger, time, automatic=True, before=lp))
                     continue
                 events.append(self._liquidate_isolated(p, trigger, lp, time))
                 break

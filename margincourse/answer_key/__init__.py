@@ -8,4 +8,9 @@ here, register it below, then author its solution notebook (see
 
 EXERCISES = {
     "01_initial_margin": "lesson1",
+    "02_maintenance_margin": "lesson2",
+    "03_liquidation": "lesson3",
+    "04_cross_vs_isolated": "lesson4",
+    "05_copy_trading_trap": "lesson5",
+    "06_choosing_a_mode": "lesson6",
 }

@@ -103,6 +103,8 @@ def make_exercise(solution) -> nbformat.NotebookNode:
             continue
         if cell.cell_type == "markdown":
             cell.source = MD_REGION.sub("", cell.source)
+            if not cell.source.strip():
+                continue  # the cell was all explanation
         elif cell.cell_type == "code":
             changed = BEGIN in cell.source
             if changed:
@@ -114,6 +116,27 @@ def make_exercise(solution) -> nbformat.NotebookNode:
     notebook.cells = cells
     notebook.metadata.setdefault("margincourse", {})["generated_from"] = "solutions/"
     return notebook
+
+
+def _execute_with_fresh_progress(notebook, folder):
+    """Execute in a fresh kernel whose checks record into a throw-away progress file,
+    so the distributed exercise shows a learner's empty progress, not the author's."""
+    import os
+    import tempfile
+
+    from nbclient import NotebookClient
+
+    saved = os.environ.get("MARGINCOURSE_PROGRESS")
+    with tempfile.TemporaryDirectory() as scratch:
+        os.environ["MARGINCOURSE_PROGRESS"] = os.path.join(scratch, "progress.json")
+        try:
+            NotebookClient(notebook, timeout=120, kernel_name="python3",
+                           resources={"metadata": {"path": str(folder)}}).execute()
+        finally:
+            if saved is None:
+                os.environ.pop("MARGINCOURSE_PROGRESS", None)
+            else:
+                os.environ["MARGINCOURSE_PROGRESS"] = saved
 
 
 def sources(notebook):
@@ -137,10 +160,7 @@ def generate(solutions_dir: Path, exercises_dir: Path, *, check_only=False, exec
                 stale.append(solution_path.name)
             continue
         if execute:
-            from nbclient import NotebookClient
-
-            NotebookClient(exercise, timeout=120, kernel_name="python3",
-                           resources={"metadata": {"path": str(Path(exercises_dir))}}).execute()
+            _execute_with_fresh_progress(exercise, Path(exercises_dir))
             for cell in exercise.cells:
                 cell.metadata.pop("execution", None)
         nbformat.write(exercise, target)

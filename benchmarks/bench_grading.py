@@ -1,0 +1,67 @@
+"""Grading speed: N submissions of one exercise notebook, graded with the real grader.
+
+    python benchmarks/bench_grading.py [--count 100] [--jobs 2] [--out benchmarks/results/grading.md]
+
+The submissions are copies of the lesson 1 solution (full marks) and of its
+untouched exercise (zero), alternating, so half the class answered everything.
+Target (issue "Exercises ... and a grader"): 100 submissions in under 3 minutes on
+a 2-core machine; the table reports the per-submission cost too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_engine import machine  # noqa: E402
+from margincourse import grading  # noqa: E402
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=100)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--out", help="also write the table to this markdown file")
+    args = parser.parse_args(argv)
+    folder = Path(tempfile.mkdtemp(prefix="mcbench-"))
+    sources = [ROOT / "solutions" / "01_initial_margin.ipynb", ROOT / "exercises" / "01_initial_margin.ipynb"]
+    for i in range(args.count):
+        shutil.copyfile(sources[i % 2], folder / f"student{i:03d}_01_initial_margin.ipynb")
+    start = time.perf_counter()
+    results = grading.grade([folder], folder / "gradebook.csv", exercises_dir=ROOT / "exercises",
+                            jobs=args.jobs, progress=False)
+    wall = time.perf_counter() - start
+    statuses = {r.status for r in results}
+    full = sum(r.total == r.maximum for r in results)
+    shutil.rmtree(folder, ignore_errors=True)
+    per = [r.seconds for r in results]
+    table = "\n".join([
+        f"Grading benchmark, {time.strftime('%Y-%m-%d')}",
+        "",
+        f"Machine: {machine()}",
+        "",
+        "| what | figure |",
+        "|---|---|",
+        f"| submissions (exercise 01, half solved) | {args.count} |",
+        f"| parallel jobs | {args.jobs} |",
+        f"| wall time for the whole batch | {wall:.1f} s (target < 180 s) |",
+        f"| wall time per submission (batch / count) | {wall / args.count:.2f} s |",
+        f"| one submission's own time, median (kernel start, run, probes) | {statistics.median(per):.2f} s |",
+        f"| statuses | {', '.join(sorted(statuses))}; {full} with full marks |",
+    ])
+    print(table)
+    if args.out:
+        Path(args.out).write_text(table + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -4,6 +4,7 @@
 ``margincourse tiers``          an exchange's risk-tier table for a symbol
 ``margincourse make-exercises`` generate exercises/ from solutions/ (``--check``: only compare)
 ``margincourse grade``          grade submissions into a gradebook CSV and feedback files
+``margincourse lab``            open JupyterLab on the course's start-here lesson
 
 Every figure comes from the same functions the lessons use.
 """
@@ -153,7 +154,35 @@ def build_parser():
     grade.add_argument("--timeout", type=int, default=300, help="seconds per submission")
     grade.add_argument("--max-output", type=int, default=100_000, help="bytes of output kept per cell")
     grade.add_argument("--feedback", type=Path, default=None, help="folder for feedback files")
+    lab = sub.add_parser("lab", help="open JupyterLab on the course's start-here lesson")
+    lab.add_argument("--course", type=Path, default=None, help="the course folder (default: found from here)")
+    lab.add_argument("--dry-run", action="store_true", help="print the command instead of running it")
+    lab.add_argument("lab_args", nargs=argparse.REMAINDER, help="further arguments for jupyter lab")
     return parser
+
+
+def course_folder(start=None) -> Path:
+    """The course folder: the first of ``start``, its parents and the package's repository with notebooks/."""
+    candidates = []
+    if start is not None:
+        candidates.append(Path(start))
+    here = Path.cwd()
+    candidates += [here, *here.parents, Path(__file__).resolve().parent.parent]
+    for folder in candidates:
+        if (folder / "notebooks" / START_HERE).is_file():
+            return folder.resolve()
+    raise MarginInputError(
+        f"course must be a folder holding notebooks/{START_HERE}; run this inside the course or pass --course"
+    )
+
+
+START_HERE = "00_start_here.ipynb"
+
+
+def lab_command(course: Path, extra=()) -> list:
+    """The JupyterLab command that opens the start-here lesson with the course folder as its root."""
+    return [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={course}",
+            str(Path("notebooks") / START_HERE), *extra]
 
 
 def _course_exercises():
@@ -187,6 +216,15 @@ def main(argv=None, out=None):
                 print("all exercise notebooks are up to date", file=out)
             else:
                 print("generated: " + ", ".join(names), file=out)
+        elif args.command == "lab":
+            course = course_folder(args.course)
+            command = lab_command(course, [a for a in args.lab_args if a != "--"])
+            if args.dry_run:
+                print(" ".join(command), file=out)
+                return 0
+            import subprocess
+
+            return subprocess.call(command, cwd=course)
         elif args.command == "grade":
             from .grading import grade
 

@@ -54,3 +54,18 @@ def test_installed_entry_point():
          "--size", "0.01", "--leverage", "20"], capture_output=True, text=True, check=True,
     )
     assert "BTCUSDT long, isolated, 20x" in result.stdout
+
+
+def test_lab_opens_the_start_here_lesson(tmp_path, monkeypatch):
+    code, text = run("lab", "--dry-run")
+    assert code == 0
+    assert "-m jupyterlab --ServerApp.root_dir=" in text and text.strip().endswith("notebooks/00_start_here.ipynb")
+    monkeypatch.chdir(tmp_path)
+    code, text = run("lab", "--dry-run", "--", "--no-browser")
+    assert code == 0 and text.strip().endswith("--no-browser")
+
+
+def test_lab_falls_back_to_the_package_course_folder(tmp_path, capsys):
+    code, _ = run("lab", "--dry-run", "--course", str(tmp_path))
+    # falls back to the package's own course folder when the given one has no lessons
+    assert code == 0

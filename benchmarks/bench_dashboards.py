@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import margincourse.lessons  # noqa: E402
-from bench_engine import machine  # noqa: E402
+from common import report  # noqa: E402
 
 
 def control_values(control):
@@ -54,24 +54,11 @@ def main(argv=None):
         if not hasattr(module, "dashboard"):
             continue
         build, times = measure(module)
-        rows.append(
-            f"| {info.name} | {len(times)} | {statistics.median(times) * 1e3:.1f} ms | "
-            f"{max(times) * 1e3:.1f} ms | {build * 1e3:.0f} ms |"
-        )
-    table = "\n".join([
-        f"Dashboard callback times, {time.strftime('%Y-%m-%d')}",
-        "",
-        f"Machine: {machine()}",
-        "",
-        "| dashboard | slider changes | median per change | slowest change | first build |",
-        "|---|---|---|---|---|",
-        *rows,
-        "",
-        "Target: under 50 ms per change (Python time: numbers, artists, PNG encode).",
-    ])
-    print(table)
-    if args.out:
-        Path(args.out).write_text(table + "\n")
+        rows.append((info.name, len(times), f"{statistics.median(times) * 1e3:.1f} ms",
+                     f"{max(times) * 1e3:.1f} ms", f"{build * 1e3:.0f} ms"))
+    report("Dashboard callback times",
+           ("dashboard", "slider changes", "median per change", "slowest change", "first build"), rows,
+           notes=("Target: under 50 ms per change (Python time: numbers, artists, PNG encode).",), out=args.out)
     return 0
 
 

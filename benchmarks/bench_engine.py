@@ -13,8 +13,6 @@ Every figure is the median of several runs, measured in this run.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import sys
 import time
@@ -23,22 +21,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 import margincourse as mc  # noqa: E402
-
-
-def machine():
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (
-        f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}, numpy {np.__version__}"
-    )
+from common import report  # noqa: E402
 
 
 def timed(function, repeat):
@@ -122,19 +107,8 @@ def main(argv=None):
         ("`Account.run`, 2 cross + 2 isolated positions", f"{candles:,} candles x 4 symbols, {events} events",
          f"{run_time * 1e3:.0f} ms", "< 1 s"),
     ]
-    lines = [
-        f"Margin engine benchmark{' (quick sizes)' if args.quick else ''}, {time.strftime('%Y-%m-%d')}",
-        "",
-        f"Machine: {machine()}",
-        "",
-        "| what | size | median time | target |",
-        "|---|---|---|---|",
-        *[f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows],
-    ]
-    table = "\n".join(lines)
-    print(table)
-    if args.out:
-        Path(args.out).write_text(table + "\n")
+    title = f"Margin engine benchmark{' (quick sizes)' if args.quick else ''}"
+    report(title, ("what", "size", "median time", "target"), rows, out=args.out)
     return 0
 
 

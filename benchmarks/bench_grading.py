@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_engine import machine  # noqa: E402
+from common import report  # noqa: E402
 from margincourse import grading  # noqa: E402
 
 
@@ -43,23 +43,14 @@ def main(argv=None):
     full = sum(r.total == r.maximum for r in results)
     shutil.rmtree(folder, ignore_errors=True)
     per = [r.seconds for r in results]
-    table = "\n".join([
-        f"Grading benchmark, {time.strftime('%Y-%m-%d')}",
-        "",
-        f"Machine: {machine()}",
-        "",
-        "| what | figure |",
-        "|---|---|",
-        f"| submissions (exercise 01, half solved) | {args.count} |",
-        f"| parallel jobs | {args.jobs} |",
-        f"| wall time for the whole batch | {wall:.1f} s (target < 180 s) |",
-        f"| wall time per submission (batch / count) | {wall / args.count:.2f} s |",
-        f"| one submission's own time, median (kernel start, run, probes) | {statistics.median(per):.2f} s |",
-        f"| statuses | {', '.join(sorted(statuses))}; {full} with full marks |",
-    ])
-    print(table)
-    if args.out:
-        Path(args.out).write_text(table + "\n")
+    report("Grading benchmark", ("what", "figure"), [
+        ("submissions (exercise 01, half solved)", args.count),
+        ("parallel jobs", args.jobs),
+        ("wall time for the whole batch", f"{wall:.1f} s (target < 180 s)"),
+        ("wall time per submission (batch / count)", f"{wall / args.count:.2f} s"),
+        ("one submission's own time, median (kernel start, run, probes)", f"{statistics.median(per):.2f} s"),
+        ("statuses", f"{', '.join(sorted(statuses))}; {full} with full marks"),
+    ], out=args.out)
     return 0
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_engine import machine  # noqa: E402
+from common import report  # noqa: E402
 
 
 def timed_pytest(*paths):
@@ -38,24 +38,12 @@ def main(argv=None):
     for folder in ("notebooks", "exercises", "solutions"):
         seconds, summary, code = timed_pytest(folder)
         target = "< 60 s" if folder == "notebooks" else ""
-        rows.append(f"| `pytest --nbval {folder}/` | {seconds:.1f} s | {summary} | {target} |")
+        rows.append((f"`pytest --nbval {folder}/`", f"{seconds:.1f} s", summary, target))
     for notebook in sorted((ROOT / "notebooks").glob("*.ipynb")):
         seconds, summary, code = timed_pytest(str(notebook.relative_to(ROOT)))
-        rows.append(f"| {notebook.name} alone | {seconds:.1f} s | {summary} | |")
-    table = "\n".join([
-        f"Notebook validation times, {time.strftime('%Y-%m-%d')}",
-        "",
-        f"Machine: {machine()}",
-        "",
-        "| run | wall time | result | target |",
-        "|---|---|---|---|",
-        *rows,
-        "",
-        "Each run includes pytest's start and one fresh kernel per notebook.",
-    ])
-    print(table)
-    if args.out:
-        Path(args.out).write_text(table + "\n")
+        rows.append((f"{notebook.name} alone", f"{seconds:.1f} s", summary, ""))
+    report("Notebook validation times", ("run", "wall time", "result", "target"), rows,
+           notes=("Each run includes pytest's start and one fresh kernel per notebook.",), out=args.out)
     return 0
 
 

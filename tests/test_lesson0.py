@@ -8,20 +8,10 @@ import pytest
 
 import margincourse as mc
 from margincourse.lessons import lesson0
+from dashboard_checks import fastest_update
 
 BAD_NUMBER = re.compile(r"\bnan\b|\binf\b|\binfinity\b", re.IGNORECASE)
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-
-
-def fastest_update(dashboard, values, tries=3):
-    """The quickest of a few re-renders at ``values``: the code's speed, not a busy machine's worst moment."""
-    seconds = dashboard.last_update_seconds
-    for _ in range(tries):
-        if seconds < 0.05:
-            break
-        dashboard.set(**values)
-        seconds = min(seconds, dashboard.last_update_seconds)
-    return seconds
 
 TERMS = [
     "margin", "notional", "leverage", "initial margin", "maintenance margin", "maintenance margin rate (MMR)",
@@ -29,6 +19,7 @@ TERMS = [
     "mark price vs last price", "liquidation price", "bankruptcy price", "insurance fund", "isolated margin",
     "cross margin", "auto-add margin", "USDT-margined linear perpetual", "contract size", "tick",
 ]
+
 
 
 def test_course_map_has_lessons_0_to_7():

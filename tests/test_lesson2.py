@@ -8,19 +8,11 @@ import pytest
 
 import margincourse as mc
 from margincourse.lessons import lesson2
+from dashboard_checks import fastest_update
 
 BAD_NUMBER = re.compile(r"\bnan\b|\binf\b|\binfinity\b", re.IGNORECASE)
 
 
-def fastest_update(dashboard, values, tries=3):
-    """The quickest of a few re-renders at ``values``: the code's speed, not a busy machine's worst moment."""
-    seconds = dashboard.last_update_seconds
-    for _ in range(tries):
-        if seconds < 0.05:
-            break
-        dashboard.set(**values)
-        seconds = min(seconds, dashboard.last_update_seconds)
-    return seconds
 
 
 def number(text):

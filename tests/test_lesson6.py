@@ -8,6 +8,7 @@ import pytest
 
 import margincourse as mc
 from margincourse.lessons import lesson6
+from dashboard_checks import fastest_update
 
 NOT_A_NUMBER = re.compile(r"\b(nan|inf|-inf)\b", re.IGNORECASE)
 CORNERS = {
@@ -20,16 +21,6 @@ CORNERS = {
 }
 
 
-def _set_timed(dashboard, values, tries=5):
-    """Set the controls; on a busy shared machine, re-render up to ``tries`` times and keep the fastest."""
-    dashboard.set(**values)
-    best = dashboard.last_update_seconds
-    for _ in range(tries - 1):
-        if best < 0.05:
-            break
-        dashboard.refresh()
-        best = min(best, dashboard.last_update_seconds)
-    return best
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +41,7 @@ def test_dashboard_every_corner(dashboard):
     computed = 0
     for combo in itertools.product(*CORNERS.values()):
         values = dict(zip(CORNERS, combo))
-        seconds = _set_timed(dashboard, values)
+        seconds = fastest_update(dashboard, values)
         text = dashboard.text()
         assert not NOT_A_NUMBER.search(text), (values, text)
         assert "Traceback" not in text

@@ -9,20 +9,11 @@ import pytest
 import margincourse as mc
 from margincourse.lessons import lesson7
 from margincourse.settlement import margin_account, settlement_summary
+from dashboard_checks import fastest_update
 
 NOT_A_NUMBER = re.compile(r"\b(nan|inf|-inf)\b", re.IGNORECASE)
 
 
-def _set_timed(dashboard, values, tries=5):
-    """Set the controls; on a busy shared machine, re-render up to ``tries`` times and keep the fastest."""
-    dashboard.set(**values)
-    best = dashboard.last_update_seconds
-    for _ in range(tries - 1):
-        if best < 0.05:
-            break
-        dashboard.refresh()
-        best = min(best, dashboard.last_update_seconds)
-    return best
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +24,7 @@ def dashboard():
 def test_dashboard_every_corner(dashboard):
     corners = itertools.product(lesson7.DROPS, lesson7.RATIOS)
     for drop, percent in [*corners, (5.0, 75)]:
-        seconds = _set_timed(dashboard, {"drop": drop, "maintenance_percent": percent})
+        seconds = fastest_update(dashboard, {"drop": drop, "maintenance_percent": percent})
         text = dashboard.text()
         assert not dashboard.message, (drop, percent, dashboard.message)
         assert not NOT_A_NUMBER.search(text), text

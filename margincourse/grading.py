@@ -17,7 +17,8 @@ submission (a notebook, or every ``.ipynb`` in a folder):
    ``answer_key`` or ``reference_function``, strings naming ``solutions/``, the
    grader's own markers) is not graded: the submission gets 0 and says why.
 
-Limits: a per-cell time limit (an endless loop costs that cell, the kernel is
+Cells tagged ``grader-skip`` (the progress chart at the end of each exercise) are
+not run. Limits: a per-cell time limit (an endless loop costs that cell, the kernel is
 interrupted and the rest still runs), a per-submission time limit, and a cap on
 the output kept per cell. A broken, empty or non-notebook file gets a row with
 its status; it never stops the batch. Submissions run in parallel (``jobs``).
@@ -48,6 +49,7 @@ MARKER = "<<MCGRADE>>"
 FORBIDDEN_NAMES = {"answer_key", "reference_function", "questions_of", "MARKER", "grading"}
 FORBIDDEN_STRINGS = ("solutions", "answer_key", MARKER)
 STATUSES = ("graded", "timed out", "error", "not a notebook")
+GRADER_SKIP = "grader-skip"  # a cell tag: not run when grading (e.g. the mc.progress() chart)
 
 
 @dataclass
@@ -275,7 +277,7 @@ def grade_one(submission, exercises_dir, cell_timeout=30, total_timeout=300, max
                     result.status = "timed out"
                     result.reason = f"stopped after {total_timeout} s; cells after cell {index} were not run"
                     break
-                if cell.cell_type != "code":
+                if cell.cell_type != "code" or GRADER_SKIP in cell.metadata.get("tags", []):
                     continue
                 client.execute_cell(cell, index)
                 if any(o.get("ename") in ("CellTimeoutError", "KeyboardInterrupt") or

@@ -27,6 +27,8 @@ from .paths import generate_path, load_klines, scenario, scenarios
 from .replay import run
 from .checks import exercise
 from .settlement import margin_account, settlement_summary
+from . import copytrading
+from .copytrading import FollowerSettings, MasterStrategy
 from .progress import progress
 
 __version__ = "0.1.0"

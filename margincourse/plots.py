@@ -20,6 +20,7 @@ from matplotlib.ticker import FuncFormatter
 __all__ = [
     "STYLE",
     "FastRenderer",
+    "Picture",
     "new_figure",
     "figure_png",
     "usdt_axis",
@@ -113,6 +114,28 @@ class FastRenderer:
         buffer = io.BytesIO()
         image.convert("RGB").save(buffer, format="png", compress_level=1)
         return buffer.getvalue()
+
+
+class Picture:
+    """A finished figure for a notebook cell: shows as a PNG, reads as one line of text.
+
+    The text is what nbval compares (images are not), so it should say what the
+    figure shows; by default it is ``"Figure: "`` and the axes' titles.
+    ``.figure`` is the matplotlib Figure, to restyle or save.
+    """
+
+    def __init__(self, figure, text=None):
+        self.figure = figure
+        self.text = text
+
+    def _repr_png_(self):
+        return figure_png(self.figure)
+
+    def __repr__(self):
+        if self.text is not None:
+            return self.text
+        titles = [ax.get_title() for ax in self.figure.axes if ax.get_title()]
+        return f"Figure: {'; '.join(titles)}"
 
 
 def _register_png_display():

@@ -12,7 +12,7 @@ import pandas as pd
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from .. import margin as formulas
-from ..plots import COLORS, figure_png, new_figure, plot_maintenance_curve, usdt_axis
+from ..plots import COLORS, Picture, new_figure, plot_maintenance_curve, usdt_axis
 from ..specs import contract, tier_table
 from ..widgets import Dashboard, Question, leverage_slider, price_slider, size_slider
 
@@ -22,18 +22,6 @@ SIZE_MAX = 50.0  # BTC; 50 BTC x 80,000 USDT = 4 million USDT notional (Binance 
 RATIO_TOP = 150.0  # top of the margin-ratio axis, in %
 
 
-class Picture:
-    """A finished figure for a notebook: shows as a PNG, and as one line of text where images are not compared."""
-
-    def __init__(self, figure, description):
-        self.figure = figure
-        self.description = description
-
-    def _repr_png_(self):
-        return figure_png(self.figure)
-
-    def __repr__(self):
-        return f"Figure: {self.description}"
 
 
 def _pct(rate, decimals=2):
@@ -311,7 +299,7 @@ def continuity_figure(max_notional=4_000_000.0, exchange="binance", symbol=SYMBO
     _label_tiers(ax, table, max_notional, top * 1.08)
     ax.set_title("The maintenance amount removes the jump at each tier edge")
     figure.legend(loc="outside lower center", ncol=2)
-    return Picture(figure, f"maintenance margin against notional, {table.exchange_name} {symbol}, 0 to "
+    return Picture(figure, f"Figure: maintenance margin against notional, {table.exchange_name} {symbol}, 0 to "
                            f"{max_notional:,.0f} USDT, with and without the maintenance amount")
 
 

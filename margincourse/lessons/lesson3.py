@@ -19,7 +19,7 @@ import pandas as pd
 from .. import margin as formulas
 from ..account import Account
 from ..paths import generate_path, scenario
-from ..plots import COLORS, figure_png, new_figure, price_levels, usdt_axis
+from ..plots import COLORS, Picture, new_figure, price_levels, usdt_axis
 from ..specs import contract, tier_table
 from ..widgets import Dashboard, Question, choice, leverage_slider, price_slider
 
@@ -50,22 +50,6 @@ def _num(x):
     return "0" if text in ("-0", "") else text
 
 
-class Picture:
-    """A finished figure for a notebook cell: shows as a PNG, reads as its title in plain text.
-
-    A matplotlib ``Figure`` made without pyplot has no image representation of its own
-    in Jupyter; this wrapper gives it one. ``.figure`` is the Figure, to restyle or save.
-    """
-
-    def __init__(self, figure):
-        self.figure = figure
-
-    def _repr_png_(self):
-        return figure_png(self.figure)
-
-    def __repr__(self):
-        titles = [ax.get_title() for ax in self.figure.axes if ax.get_title()]
-        return f"Figure: {'; '.join(titles)}"
 
 
 # --------------------------------------------------------------------------- the derivation

@@ -29,7 +29,7 @@ from .. import margin as formulas
 from ..account import Account
 from ..errors import MarginInputError
 from ..paths import scenario
-from ..plots import COLORS, figure_png, new_figure, usdt_axis
+from ..plots import COLORS, Picture, new_figure, usdt_axis
 from ..specs import contract, tier_table
 from ..widgets import Dashboard, Question, choice, leverage_slider, price_slider
 
@@ -47,18 +47,6 @@ ETH_ENTRY = 3_000.0
 HEDGE_ETH_ENTRY = 2_500.0
 
 
-class Picture:
-    """A static figure for a notebook: shows as a PNG, prints as a short description."""
-
-    def __init__(self, figure, text):
-        self.figure = figure
-        self.text = text
-
-    def _repr_png_(self):
-        return figure_png(self.figure)
-
-    def __repr__(self):
-        return self.text
 
 
 # ----------------------------------------------------------------- the trade

@@ -31,7 +31,7 @@ from .. import copytrading as ct
 from .. import margin as formulas
 from ..account import Account
 from ..errors import MarginInputError
-from ..plots import COLORS, figure_png, new_figure, usdt_axis
+from ..plots import COLORS, Picture, new_figure, usdt_axis
 from ..widgets import Dashboard, Question, choice, leverage_slider
 
 SYMBOL = "BTCUSDT"
@@ -58,18 +58,6 @@ _SETUP_COLORS = {"cross": COLORS["cross"], "isolated": COLORS["isolated"],
                  "isolated + auto-add": "#9467bd", "cross + stop-loss": "#8c564b"}
 
 
-class Picture:
-    """A static figure for a notebook: shows as a PNG, prints as a short description."""
-
-    def __init__(self, figure, text):
-        self.figure = figure
-        self.text = text
-
-    def _repr_png_(self):
-        return figure_png(self.figure)
-
-    def __repr__(self):
-        return self.text
 
 
 def _money(value):

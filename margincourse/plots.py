@@ -86,6 +86,7 @@ class FastRenderer:
             artist.set_animated(True)
         self.canvas = FigureCanvasAgg(figure)
         self._background = None
+        self._legend_regions = []
         self._limits = None
 
     def _axes_limits(self):
@@ -95,6 +96,12 @@ class FastRenderer:
         """Draw the static part again (after a change to titles, legends or limits)."""
         self.canvas.draw()
         self._background = self.canvas.copy_from_bbox(self.figure.bbox)
+        renderer = self.canvas.get_renderer()
+        legends = [ax.get_legend() for ax in self.figure.axes] + list(self.figure.legends)
+        self._legend_regions = [
+            self.canvas.copy_from_bbox(legend.get_window_extent(renderer))
+            for legend in legends if legend is not None and legend.get_visible()
+        ] if self.animated else []
         self._limits = self._axes_limits()
         if self.figure.get_layout_engine() is not None:
             self.figure.set_layout_engine("none")  # keep the positions the first layout found
@@ -109,6 +116,8 @@ class FastRenderer:
         for artist in self.animated:
             if artist.get_visible():
                 self.figure.draw_artist(artist)
+        for region in self._legend_regions:  # legends stay readable on top of the moving lines
+            self.canvas.restore_region(region)
         width, height = self.canvas.get_width_height()
         image = Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
         buffer = io.BytesIO()

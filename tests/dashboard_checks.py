@@ -1,4 +1,4 @@
-"""Helpers the lesson tests share for driving dashboards."""
+"""Helpers the lesson tests share for driving dashboards and checking questions."""
 
 import re
 
@@ -19,3 +19,15 @@ def fastest_update(dashboard, values, tries=3):
         dashboard.refresh()
         best = min(best, dashboard.last_update_seconds)
     return best
+
+
+def assert_one_right_answer(questions, minimum=3):
+    """Each question answers "Right." for its answer only and "Not quite." for every other option."""
+    assert len(questions) >= minimum
+    for question in questions:
+        verdicts = {option: question.check(option) for option in question.options}
+        right = [option for option, verdict in verdicts.items() if verdict.startswith("Right.")]
+        assert right == [question.answer]
+        for option, verdict in verdicts.items():
+            if option != question.answer:
+                assert verdict.startswith("Not quite.")

@@ -8,7 +8,7 @@ import pytest
 
 import margincourse as mc
 from margincourse.lessons import lesson6
-from dashboard_checks import fastest_update
+from dashboard_checks import assert_one_right_answer, fastest_update
 
 NOT_A_NUMBER = re.compile(r"\b(nan|inf|-inf)\b", re.IGNORECASE)
 CORNERS = {
@@ -74,15 +74,7 @@ def test_auto_add_count_is_bounded_by_the_margin_share():
 
 
 def test_questions_have_exactly_one_right_answer():
-    questions = lesson6.questions()
-    assert len(questions) >= 3
-    for question in questions:
-        verdicts = {option: question.check(option) for option in question.options}
-        right = [option for option, verdict in verdicts.items() if verdict.startswith("Right.")]
-        assert right == [question.answer]
-        for option, verdict in verdicts.items():
-            if option != question.answer:
-                assert verdict.startswith("Not quite.")
+    assert_one_right_answer(lesson6.questions())
 
 
 def test_position_size_in_whole_contracts():

@@ -9,7 +9,7 @@ import pytest
 import margincourse as mc
 from margincourse.lessons import lesson7
 from margincourse.settlement import margin_account, settlement_summary
-from dashboard_checks import fastest_update
+from dashboard_checks import assert_one_right_answer, fastest_update
 
 NOT_A_NUMBER = re.compile(r"\b(nan|inf|-inf)\b", re.IGNORECASE)
 
@@ -48,15 +48,7 @@ def test_dashboard_big_drop_costs_the_futures_trader_more_than_the_margin(dashbo
 
 
 def test_questions_have_exactly_one_right_answer():
-    questions = lesson7.questions()
-    assert len(questions) >= 3
-    for question in questions:
-        verdicts = {option: question.check(option) for option in question.options}
-        right = [option for option, verdict in verdicts.items() if verdict.startswith("Right.")]
-        assert right == [question.answer]
-        for option, verdict in verdicts.items():
-            if option != question.answer:
-                assert verdict.startswith("Not quite.")
+    assert_one_right_answer(lesson7.questions())
 
 
 def test_first_question_is_initial_minus_balance():

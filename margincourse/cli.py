@@ -5,6 +5,7 @@
 ``margincourse make-exercises`` generate exercises/ from solutions/ (``--check``: only compare)
 ``margincourse grade``          grade submissions into a gradebook CSV and feedback files
 ``margincourse lab``            open JupyterLab on the course's start-here lesson
+``margincourse links``          the Binder badge and the JupyterHub (nbgitpuller) link of a copy on GitHub
 
 Every figure comes from the same functions the lessons use.
 """
@@ -158,6 +159,15 @@ def build_parser():
     lab.add_argument("--course", type=Path, default=None, help="the course folder (default: found from here)")
     lab.add_argument("--dry-run", action="store_true", help="print the command instead of running it")
     lab.add_argument("lab_args", nargs=argparse.REMAINDER, help="further arguments for jupyter lab")
+
+    links = sub.add_parser("links", help="the Binder badge and nbgitpuller link of the course on GitHub")
+    links.add_argument("--repo", default=None,
+                       help="owner/name or the GitHub URL of the course (default: the origin remote)")
+    links.add_argument("--branch", default="main", help="the branch to open (default: main)")
+    links.add_argument("--hub", default=None, help="your JupyterHub's address, for the nbgitpuller link")
+    links.add_argument("--path", default=None, help="the notebook to open (default: the start-here lesson)")
+    links.add_argument("--update-readme", type=Path, default=None, metavar="README",
+                       help="also put the Binder badge under this README's title (replacing an older badge)")
     return parser
 
 
@@ -188,6 +198,38 @@ def lab_command(course: Path, extra=()) -> list:
 def _course_exercises():
     here = Path(__file__).resolve().parent.parent / "exercises"
     return here if here.is_dir() else Path("exercises")
+
+
+def _print_links(args, out):
+    from . import links
+
+    course = course_folder()
+    repo = args.repo
+    if repo is None:
+        repo = links.origin_repository(course)
+        if repo is None:
+            raise MarginInputError(
+                "repo must be given as --repo owner/name: this copy of the course has no origin remote on GitHub")
+    path = args.path or links.START_HERE
+    if not (course / str(path)).is_file():
+        raise MarginInputError(f"path must be a notebook of the course such as {links.START_HERE}, got {path!r}")
+    badge = links.binder_badge(repo, args.branch, path)
+    print(f"Binder link:       {links.binder_url(repo, args.branch, path)}", file=out)
+    print(f"README badge:      {badge}", file=out)
+    if args.hub is not None:
+        print(f"JupyterHub link:   {links.nbgitpuller_url(args.hub, repo, args.branch, path)}", file=out)
+    if args.update_readme is not None:
+        try:
+            text = args.update_readme.read_text(encoding="utf-8")
+        except OSError as error:
+            raise MarginInputError(f"update-readme must be a readable file, got {str(args.update_readme)!r}: "
+                                   f"{error.strerror}") from None
+        updated = links.readme_with_badge(text, badge)
+        if updated != text:
+            temporary = args.update_readme.with_name(args.update_readme.name + ".tmp")
+            temporary.write_text(updated, encoding="utf-8")
+            temporary.replace(args.update_readme)
+        print(f"badge written to {args.update_readme}", file=out)
 
 
 def main(argv=None, out=None):
@@ -225,6 +267,8 @@ def main(argv=None, out=None):
             import subprocess
 
             return subprocess.call(command, cwd=course)
+        elif args.command == "links":
+            _print_links(args, out)
         elif args.command == "grade":
             from .grading import grade
 

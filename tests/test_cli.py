@@ -69,3 +69,38 @@ def test_lab_falls_back_to_the_package_course_folder(tmp_path, capsys):
     code, _ = run("lab", "--dry-run", "--course", str(tmp_path))
     # falls back to the package's own course folder when the given one has no lessons
     assert code == 0
+
+
+def test_links_prints_binder_badge_and_nbgitpuller_link():
+    code, text = run("links", "--repo", "https://github.com/some-school/margincourse.git",
+                     "--hub", "https://hub.example.edu/", "--path", "exercises/01_initial_margin.ipynb")
+    assert code == 0
+    assert ("Binder link:       https://mybinder.org/v2/gh/some-school/margincourse/main"
+            "?urlpath=lab%2Ftree%2Fexercises%2F01_initial_margin.ipynb") in text
+    assert "README badge:      [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/" in text
+    assert ("JupyterHub link:   https://hub.example.edu/hub/user-redirect/git-pull?"
+            "repo=https%3A%2F%2Fgithub.com%2Fsome-school%2Fmargincourse"
+            "&urlpath=lab%2Ftree%2Fmargincourse%2Fexercises%2F01_initial_margin.ipynb&branch=main") in text
+
+
+def test_links_without_a_github_origin_asks_for_the_repo(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr("margincourse.links.origin_repository", lambda course: None)
+    code, _ = run("links")
+    assert code == 2
+    assert "repo must be given as --repo owner/name" in capsys.readouterr().err
+
+
+def test_links_refuses_a_notebook_the_course_does_not_have(capsys):
+    code, _ = run("links", "--repo", "a/b", "--path", "notebooks/99_missing.ipynb")
+    assert code == 2
+    assert "path must be a notebook of the course" in capsys.readouterr().err
+
+
+def test_links_update_readme_adds_then_replaces_the_badge(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("# margincourse\n\nAn open-source course.\n", encoding="utf-8")
+    assert run("links", "--repo", "a/old", "--update-readme", str(readme))[0] == 0
+    assert run("links", "--repo", "b/new", "--update-readme", str(readme))[0] == 0
+    text = readme.read_text(encoding="utf-8")
+    assert text.count("badge_logo.svg") == 1 and "/v2/gh/b/new/main?" in text
+    assert text.startswith("# margincourse\n\n[![Binder]") and text.endswith("\nAn open-source course.\n")

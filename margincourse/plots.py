@@ -8,6 +8,7 @@ pyplot: nothing is shown twice and no global state leaks between lessons.
 
 from __future__ import annotations
 
+import functools
 import io
 from contextlib import contextmanager
 from importlib import resources
@@ -22,6 +23,7 @@ __all__ = [
     "FastRenderer",
     "Picture",
     "new_figure",
+    "styled",
     "figure_png",
     "usdt_axis",
     "price_levels",
@@ -50,6 +52,22 @@ def style():
     """Apply the course style inside a ``with`` block."""
     with plt.style.context(STYLE):
         yield
+
+
+def styled(build):
+    """Decorate a function that builds a figure so that all of it is drawn in the course style.
+
+    matplotlib reads most settings when an artist is made, not when the figure is: a
+    title set, a line plotted or a legend added after :func:`new_figure` has returned
+    would otherwise fall back to matplotlib's defaults (a title that is not bold, say).
+    """
+
+    @functools.wraps(build)
+    def build_in_style(*args, **kwargs):
+        with style():
+            return build(*args, **kwargs)
+
+    return build_in_style
 
 
 def new_figure(nrows=1, ncols=1, *, figsize=None, **subplot_kw):

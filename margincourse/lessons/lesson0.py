@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .. import margin as formulas
-from ..plots import COLORS, new_figure, usdt_axis
+from ..plots import COLORS, new_figure, styled, usdt_axis
 from ..specs import contract, tier_table
 from ..widgets import Dashboard, Question, price_slider, size_slider
 
@@ -183,6 +183,7 @@ def vocabulary():
     )
 
 
+@styled
 def demo_dashboard(size=0.02, price=50_000.0):
     """A first widget: two sliders and the notional they make, to see a dashboard react."""
     spec = contract(SYMBOL)

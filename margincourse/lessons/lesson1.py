@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from .. import margin as formulas
-from ..plots import new_figure
+from ..plots import new_figure, styled
 from ..specs import contract, tier_table
 from ..widgets import Dashboard, Question, leverage_slider, price_slider, size_slider
 
@@ -55,6 +55,7 @@ def _readout(f):
     }
 
 
+@styled
 def dashboard(size=0.02, price=50_000.0, leverage=10):
     """Sliders for size, price and leverage; the return on margin for every price move."""
     spec = contract("BTCUSDT")

@@ -12,7 +12,7 @@ import pandas as pd
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from .. import margin as formulas
-from ..plots import COLORS, Picture, new_figure, plot_maintenance_curve, usdt_axis
+from ..plots import COLORS, Picture, new_figure, plot_maintenance_curve, styled, usdt_axis
 from ..specs import contract, tier_table
 from ..widgets import Dashboard, Question, leverage_slider, price_slider, size_slider
 
@@ -280,6 +280,7 @@ def _label_tiers(ax, table, max_notional, y):
                     color=COLORS["bankruptcy"])
 
 
+@styled
 def continuity_figure(max_notional=4_000_000.0, exchange="binance", symbol=SYMBOL):
     """The real requirement (continuous) against one rate for the whole notional with no amount (jumps)."""
     table = tier_table(symbol, exchange)
@@ -333,6 +334,7 @@ def _ratio_curve(table, size, entry_price, margin, grid):
     return np.minimum(ratio, 1e4)
 
 
+@styled
 def dashboard(size=20.0, entry_price=60_000.0, leverage=20, mark_price=58_000.0):
     """Sliders for size, entry price, leverage and mark price of an isolated BTCUSDT long on Binance.
 

@@ -19,7 +19,7 @@ import pandas as pd
 from .. import margin as formulas
 from ..account import Account
 from ..paths import generate_path, scenario
-from ..plots import COLORS, Picture, new_figure, price_levels, usdt_axis
+from ..plots import COLORS, Picture, new_figure, price_levels, styled, usdt_axis
 from ..specs import contract, tier_table
 from ..widgets import Dashboard, Question, choice, leverage_slider, price_slider
 
@@ -194,6 +194,7 @@ def distance_table(leverages=LEVERAGES, size=SIZE, entry_price=ENTRY, exchange="
     return pd.DataFrame(rows).set_index("leverage")
 
 
+@styled
 def distance_figure(leverages=LEVERAGES, size=SIZE, entry_price=ENTRY, exchange="binance"):
     """The distance to liquidation against leverage, long and short, on log-log axes."""
     tiers = tier_table(SYMBOL, exchange)
@@ -269,6 +270,7 @@ def wick_table(leverages=(3, 5, 10, 20), entry_price=ENTRY, size=SIZE):
     return pd.DataFrame(rows).set_index("leverage")
 
 
+@styled
 def wick_figure(leverage=LEVERAGE, survivor=3, entry_price=ENTRY, size=SIZE, window=(40, 81)):
     """The wick scenario's candles, a 10x long's price levels and where it was liquidated.
 
@@ -438,6 +440,7 @@ def _readout(f, event, candles):
     return readout
 
 
+@styled
 def dashboard(side="long", entry_price=ENTRY, leverage=LEVERAGE, exchange="binance"):
     """Leverage, entry price, side and exchange; the liquidation line moves over a seeded week of prices."""
     spec = contract(SYMBOL)

@@ -29,7 +29,7 @@ from .. import margin as formulas
 from ..account import Account
 from ..errors import MarginInputError
 from ..paths import scenario
-from ..plots import COLORS, Picture, new_figure, usdt_axis
+from ..plots import COLORS, Picture, new_figure, styled, usdt_axis
 from ..specs import contract, tier_table
 from ..widgets import Dashboard, Question, choice, leverage_slider, price_slider
 
@@ -505,6 +505,7 @@ def crash_table(name="crash_50", leverage=50, n=120):
     return pd.DataFrame(rows).set_index("setting")
 
 
+@styled
 def crash_figure(name="crash_50", leverage=50, n=120):
     """Price and equity over the scenario for isolated, isolated + auto-add, and cross; liquidations marked."""
     runs = crash_runs(name, leverage, n)
@@ -567,6 +568,7 @@ def _pair(iso, cross, fmt=money, unit=" USDT"):
     return f"{fmt(iso)} | {fmt(cross)}{unit}"
 
 
+@styled
 def dashboard(price=46_000.0, leverage=50, auto_add="off"):
     """One price slider, two panels: the 100 USDT trade in isolated mode (left) and in cross mode (right)."""
     spec = contract(SYMBOL)

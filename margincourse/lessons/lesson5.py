@@ -31,7 +31,7 @@ from .. import copytrading as ct
 from .. import margin as formulas
 from ..account import Account
 from ..errors import MarginInputError
-from ..plots import COLORS, Picture, new_figure, usdt_axis
+from ..plots import COLORS, Picture, new_figure, styled, usdt_axis
 from ..widgets import Dashboard, Question, choice, leverage_slider
 
 SYMBOL = "BTCUSDT"
@@ -219,6 +219,7 @@ def summary_table(leverage=LEVERAGE, budget=BUDGET):
     return frame
 
 
+@styled
 def outcome_figure(leverage=LEVERAGE, budget=BUDGET):
     """Fan charts of the account's equity over time and histograms of the final balance, one column per setup."""
     results = monte_carlo(leverage, budget)
@@ -289,6 +290,7 @@ def _example(index):
     return candles, log, replay, equity
 
 
+@styled
 def example_figure(index=None):
     """One seeded path: the master's orders on the price, and the follower's account in cross and in isolated."""
     index = example_path() if index is None else index
@@ -505,6 +507,7 @@ def _readout(g, doublings, leverage, budget, setup):
     }
 
 
+@styled
 def dashboard(doublings=MASTER.doublings, leverage=LEVERAGE, budget=int(START), setup="cross"):
     """Four controls: the master's doublings, your leverage, your budget for the trader, your margin setup."""
     grid, days, top = lab_grid()

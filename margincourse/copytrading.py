@@ -120,6 +120,7 @@ import pandas as pd
 
 from . import margin as formulas
 from .errors import MarginInputError, check_between, check_choice, check_positive, fmt
+from .paths import MINUTES_PER_YEAR, bridge_extremes, candles_on_tick, check_calibration
 from .specs import contract, exchanges, tier_table
 
 __all__ = [
@@ -138,7 +139,6 @@ __all__ = [
     "MINUTES_PER_YEAR",
 ]
 
-MINUTES_PER_YEAR = 365 * 24 * 60
 SYMBOL = "BTCUSDT"
 
 # Master event kinds and where in the candle they happen ("legs").
@@ -245,15 +245,9 @@ def price_paths(
     for name, n, high in (("n_paths", n_paths, 100_000), ("n_candles", n_candles, 1_000_000)):
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= high:
             raise MarginInputError(f"{name} must be a whole number between 1 and {fmt(high)}, got {n!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise MarginInputError(f"seed must be a whole number of at least 0, got {seed!r}")
-    start_price = check_positive("start_price", start_price)
+    start_price, tick = check_calibration(start_price, annual_volatility, jumps_per_year, jump_volatility, tail_dof,
+                                          tick_size, seed)
     check_between("interval_minutes", interval_minutes, 1, 1_440)
-    check_between("annual_volatility", annual_volatility, 0, 5)
-    check_between("jumps_per_year", jumps_per_year, 0, 1_000)
-    check_between("jump_volatility", jump_volatility, 0, 1)
-    check_between("tail_dof", tail_dof, 2.1, 1_000)
-    tick = check_positive("tick_size", tick_size)
     shape = (int(n_paths), int(n_candles))
     rng = np.random.default_rng(seed)
     dt = interval_minutes / MINUTES_PER_YEAR
@@ -267,16 +261,11 @@ def price_paths(
     np.add.at(jumps[:, 1:], np.unravel_index(where, (shape[0], shape[1] - 1)), rng.normal(0.0, jump_volatility, count))
     log_close = math.log(start_price) + np.cumsum(inside + jumps, axis=1)
     log_open = log_close - inside
-    # Max and min of a Brownian bridge from 0 to b with variance sigma^2 over the candle
-    # (as in margincourse.paths.generate_path; -log(1 - U) is a standard exponential draw).
-    spread_up = np.sqrt(inside * inside + 2 * sigma**2 * rng.standard_exponential(shape))
-    spread_down = np.sqrt(inside * inside + 2 * sigma**2 * rng.standard_exponential(shape))
-    log_high = log_open + 0.5 * (inside + spread_up)
-    log_low = log_open + 0.5 * (inside - spread_down)
-    o, c, h, l = (np.round(np.exp(x) / tick) * tick for x in (log_open, log_close, log_high, log_low))
-    o[:, 0] = round(start_price / tick) * tick
-    h = np.maximum(h, np.maximum(o, c))
-    l = np.maximum(np.minimum(l, np.minimum(o, c)), tick)
+    # the wicks inside each candle, as in margincourse.paths.generate_path
+    log_high, log_low = bridge_extremes(log_open, inside, sigma, rng.standard_exponential(shape),
+                                        rng.standard_exponential(shape))
+    log_open[:, 0] = math.log(round(start_price / tick) * tick)
+    o, c, h, l = candles_on_tick(log_open, log_close, log_high, log_low, tick)
     return Candles(o, h, l, c, int(interval_minutes), int(seed))
 
 

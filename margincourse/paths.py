@@ -63,6 +63,47 @@ def _check_count(name, n, low=1, high=10_000_000):
     return int(n)
 
 
+def check_calibration(start_price, annual_volatility, jumps_per_year, jump_volatility, tail_dof, tick_size, seed):
+    """Refuse a calibration outside what the generators allow; return ``(start_price, tick_size)`` as floats."""
+    start_price = check_positive("start_price", start_price)
+    check_between("annual_volatility", annual_volatility, 0, 5)
+    check_between("jumps_per_year", jumps_per_year, 0, 1_000)
+    check_between("jump_volatility", jump_volatility, 0, 1)
+    check_between("tail_dof", tail_dof, 2.1, 1_000)
+    tick = check_positive("tick_size", tick_size)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise MarginInputError(f"seed must be a whole number of at least 0, got {seed!r}")
+    return start_price, tick
+
+
+def bridge_extremes(log_open, change, sigma, exponential_up, exponential_down):
+    """The highest and lowest log price inside candles whose log price moves by ``change``.
+
+    Within a candle the log price is taken as a Brownian bridge from 0 to ``b`` with
+    variance ``sigma**2`` over the candle. Its maximum and minimum have the exact
+    laws (Borodin and Salminen, *Handbook of Brownian Motion*, the bridge's maximum)::
+
+        M = (b + sqrt(b**2 + 2 sigma**2 E1)) / 2,   m = (b - sqrt(b**2 + 2 sigma**2 E2)) / 2
+
+    where ``E1``, ``E2`` are independent standard exponential draws (``-ln U``).
+    Returns ``(log_high, log_low)``.
+
+    >>> [round(float(x), 6) for x in bridge_extremes(0.0, 0.0, 0.01, 2.0, 2.0)]  # no net move, E = 2
+    [0.01, -0.01]
+    """
+    log_high = log_open + 0.5 * (change + np.sqrt(change * change + 2 * sigma**2 * exponential_up))
+    log_low = log_open + 0.5 * (change - np.sqrt(change * change + 2 * sigma**2 * exponential_down))
+    return log_high, log_low
+
+
+def candles_on_tick(log_open, log_close, log_high, log_low, tick):
+    """Prices on the tick from log prices, with ``low <= open, close <= high`` and every price at least a tick."""
+    o, c, h, l = (np.round(np.exp(x) / tick) * tick for x in (log_open, log_close, log_high, log_low))
+    h = np.maximum(h, np.maximum(o, c))
+    l = np.maximum(np.minimum(l, np.minimum(o, c)), tick)
+    return o, c, h, l
+
+
 def generate_path(
     n=1440,
     *,
@@ -86,15 +127,9 @@ def generate_path(
     True
     """
     n = _check_count("n", n)
-    start_price = check_positive("start_price", start_price)
-    check_between("annual_volatility", annual_volatility, 0, 5)
-    check_between("jumps_per_year", jumps_per_year, 0, 1_000)
-    check_between("jump_volatility", jump_volatility, 0, 1)
-    check_between("tail_dof", tail_dof, 2.1, 1_000)
+    start_price, tick = check_calibration(start_price, annual_volatility, jumps_per_year, jump_volatility, tail_dof,
+                                          tick_size, seed)
     check_between("annual_drift", annual_drift, -5, 5)
-    tick = check_positive("tick_size", tick_size)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise MarginInputError(f"seed must be a whole number of at least 0, got {seed!r}")
     times = _times(n, interval, start)
     rng = np.random.default_rng(seed)
     dt = INTERVALS[interval] / MINUTES_PER_YEAR
@@ -105,15 +140,10 @@ def generate_path(
     log_returns = (annual_drift - 0.5 * annual_volatility**2) * dt + diffusion + jumps
     log_close = np.log(start_price) + np.cumsum(log_returns)
     log_open = np.concatenate(([np.log(start_price)], log_close[:-1]))
-    # Max and min of a Brownian bridge from 0 to b with variance sigma^2 over the candle:
-    # M = (b + sqrt(b^2 - 2 sigma^2 ln U)) / 2, m = (b - sqrt(b^2 - 2 sigma^2 ln V)) / 2.
     b = log_close - log_open
     u, v = rng.random(n), rng.random(n)
-    high = log_open + 0.5 * (b + np.sqrt(b * b - 2 * sigma**2 * np.log1p(-u)))
-    low = log_open + 0.5 * (b - np.sqrt(b * b - 2 * sigma**2 * np.log1p(-v)))
-    o, c, h, l = (np.round(np.exp(x) / tick) * tick for x in (log_open, log_close, high, low))
-    h = np.maximum(h, np.maximum(o, c))
-    l = np.maximum(np.minimum(l, np.minimum(o, c)), tick)
+    high, low = bridge_extremes(log_open, b, sigma, -np.log1p(-u), -np.log1p(-v))
+    o, c, h, l = candles_on_tick(log_open, log_close, high, low, tick)
     volume = np.round(rng.lognormal(np.log(12.0), 0.6, size=n) * (1 + 200 * np.abs(b)), 3)
     return _frame(times, o, h, l, c, volume)
 

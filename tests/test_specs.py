@@ -18,6 +18,16 @@ def test_btcusdt_contract_matches_the_seed_article():
     assert (spec.contract_size, spec.tick_size, spec.max_leverage) == (0.0001, 0.1, 125)
 
 
+@pytest.mark.parametrize("symbol, step, tick", [
+    ("ETHUSDT", 0.001, 0.01), ("SOLUSDT", 1, 0.001), ("BNBUSDT", 0.01, 0.01),
+])
+def test_binance_contracts_match_the_dated_exchange_info_snapshot(symbol, step, tick):
+    """LOT_SIZE stepSize and PRICE_FILTER tickSize in Binance's exchangeInfo of 2024-03-28 (serverTime 1711627208783)."""
+    spec = mc.contract(symbol)
+    assert (spec.contract_size, spec.tick_size) == (step, tick)
+    assert "serverTime 1711627208783" in spec.source and spec.as_of == "2024-03-28"
+
+
 @pytest.mark.parametrize("exchange,symbol", ALL_TABLES)
 def test_every_table_states_source_and_date(exchange, symbol):
     table = mc.tier_table(symbol, exchange)

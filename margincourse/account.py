@@ -309,12 +309,19 @@ class Account:
         * isolated, auto-add on: its margin plus every top-up the available balance can
           still pay for (with ``auto_add_rule="initial_margin"`` up to 1x leverage):
           the cap is gone;
-        * cross: the whole cross wallet, which every cross position shares.
+        * cross short: the whole cross wallet, which every cross position shares (the
+          price has no ceiling);
+        * cross long: the whole cross wallet or the position's notional at entry,
+          whichever is smaller: the price cannot fall below zero, so a long cannot lose
+          more than it paid for (a 2x long of 200 USDT in a 1,000 USDT wallet can lose
+          200, never the other 800).
 
         Trading fees to close come on top.
         """
         self._check_open(position)
         if position._mode == "cross":
+            if position._side == "long":
+                return min(self._cross_wallet, position._size * position._entry_price)
             return self._cross_wallet
         loss = position._margin
         if position._auto_add_margin:

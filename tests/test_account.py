@@ -112,6 +112,16 @@ class TestAutoAddMargin:
         position = cross.open("BTCUSDT", "long", 0.02, 50_000, 10, "cross")
         assert cross.max_loss(position) == 1_000
 
+    def test_a_cross_long_cannot_lose_more_than_its_notional_a_cross_short_can_take_the_wallet(self):
+        account = mc.Account(1_000)
+        small_long = account.open("BTCUSDT", "long", 0.004, 50_000, 2, "cross")  # 200 USDT of BTC
+        assert account.max_loss(small_long) == pytest.approx(200)
+        account.mark({"BTCUSDT": 0.1})  # the price all but vanishes: no liquidation, the loss is the notional
+        assert small_long.is_open and account.equity == pytest.approx(1_000 - 200 + 0.0004, abs=1e-6)
+        shorts = mc.Account(1_000)
+        short = shorts.open("BTCUSDT", "short", 0.004, 50_000, 2, "cross")
+        assert shorts.max_loss(short) == 1_000
+
     def test_manual_add_margin_moves_the_liquidation_price_away(self):
         account = mc.Account(1_000)
         position = account.open("BTCUSDT", "long", 0.02, 50_000, 10, "isolated")

@@ -62,6 +62,8 @@ def test_vocabulary_examples_are_the_engines_numbers():
     assert rows["margin balance"] == "100.00 + (-80.00) = 20.00 USDT"
     assert rows["margin ratio"] == "3.68 / 20.00 = 18.4 %"  # 920 x 0.4 % / 20
     assert rows["contract size"].startswith(f"{mc.contract('BTCUSDT').contract_size} BTC")
+    meaning = {row["term"]: row["meaning"] for row in lesson0.vocabulary().rows}["contract size"]
+    assert "one contract" in meaning and "quantity step" in meaning  # two different things, both defined
     assert rows["maintenance amount"].startswith("950 USDT")
 
 

@@ -19,6 +19,14 @@ def test_leverage_table():
     table = lesson1.leverage_table(0.02, 50_000)
     assert table.loc["125x", "initial margin (USDT)"] == 8.0
     assert table.loc["10x", "move that wipes out the margin"] == "10.0 %"
+    # -125 % at 125x is only the formula: an isolated 125x long is liquidated at about -0.40 % (tier 1,
+    # MMR 0.4 %: LP = EP x (1 - 1/125) / (1 - 0.004)), so its loss stops at the margin
+    column = "isolated long liquidated before -1 %?"
+    fall = ((1 - 1 / 125) / 0.996 - 1) * 100
+    assert table.loc["125x", column] == f"yes, at {fall:+.2f} %: loss stops at -100 %"
+    assert table.loc["125x", column].startswith("yes, at -0.40 %")
+    assert table.loc["100x", column].startswith("yes")
+    assert (table.loc[["1x", "2x", "5x", "10x", "20x", "50x"], column] == "no").all()
 
 
 def test_dashboard_survives_every_corner_of_its_controls():

@@ -102,6 +102,18 @@ def test_distance_table():
         assert short_room <= long_room < 100 / leverage
 
 
+def test_distance_figure_does_not_draw_the_1x_long_as_a_100_percent_fall():
+    """A 1x long is never liquidated: no point or line at a 100 % fall, a text says "never" instead."""
+    ax = lesson3.distance_figure().figure.axes[0]
+    long_line = next(line for line in ax.get_lines() if line.get_label() == "long: fall to liquidation")
+    x, y = long_line.get_data()
+    assert np.isnan(y[x == 1]).all()
+    assert any("1x long: never liquidated" in t.get_text() for t in ax.texts)
+    for line in ax.get_lines():  # the long's markers (the isolated colour) skip 1x
+        if line.get_marker() == "o" and line.get_color() == ax.get_lines()[0].get_color():
+            assert 1 not in list(line.get_xdata())
+
+
 def test_figures_render_as_png_with_a_plain_text_title():
     for picture in (lesson3.distance_figure(), lesson3.wick_figure()):
         assert picture._repr_png_().startswith(b"\x89PNG")
@@ -130,16 +142,19 @@ def test_settlement_table_follows_the_money():
     lp = 900 / 0.01992
     mm = 0.02 * lp * 0.004
     assert smooth["executed at (USDT)"] == pytest.approx(lp, abs=0.005)
-    assert smooth["to the insurance fund (USDT)"] == pytest.approx(mm, abs=0.005)
-    assert smooth["liquidation fee (USDT)"] == 0
+    fee_row, left_over = lesson3.FEE_ROW, lesson3.LEFT_OVER_ROW
+    assert "insurance fund" in fee_row and left_over.startswith("left after the fee")
+    assert smooth[left_over] == pytest.approx(mm, abs=0.005)
+    assert smooth[fee_row] == 0 and smooth["fee rate x notional liquidated (USDT)"] == 0
     # 1.25 % of the notional (about 11.30 USDT) is more than the 0.4 % buffer: the fee takes all of it
     assert 0.0125 * 0.02 * lp > mm
-    assert fee["liquidation fee (USDT)"] == pytest.approx(mm, abs=0.005)
-    assert fee["to the insurance fund (USDT)"] == 0
+    assert fee["fee rate x notional liquidated (USDT)"] == pytest.approx(round(0.0125 * 0.02 * lp, 2))
+    assert fee[fee_row] == pytest.approx(mm, abs=0.005)
+    assert fee[left_over] == 0
     assert gap["executed at (USDT)"] == 42_500  # gap_down_15 from 50,000
     assert gap["realized PnL (USDT)"] == pytest.approx(0.02 * (42_500 - 50_000))
     assert gap["paid by the insurance fund (USDT)"] == pytest.approx(150 - 100)
-    assert gap["liquidation fee (USDT)"] == 0
+    assert gap[lesson3.FEE_ROW] == 0
     assert (table.loc["margin lost by the trader (USDT)"] == 100).all()
     assert (table.loc["wallet after (USDT)"] == 900).all()
     assert (table.loc["bankruptcy price (USDT)"] == 45_000).all()

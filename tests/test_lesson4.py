@@ -155,7 +155,7 @@ def test_compare_table_matches_the_formula_and_the_brief():
     assert table.loc[("50x", "isolated"), "fall to it"] == "-1.61 %"
     assert table.loc[("50x", "cross"), "fall to it"] == "-19.68 %"
     assert hand_lp(1_000, size=0.02) == 0  # 10x cross: the wallet covers the whole notional
-    assert table.loc[("10x", "cross"), "liquidation price"] == "none (below 0)"
+    assert table.loc[("10x", "cross"), "liquidation price"] == "none (0 or below)"
     assert table.loc[("10x", "isolated"), "liquidation price"] == f"{hand_lp(100, size=0.02):,.2f}"
     assert list(table["most it can lose"]) == ["100.00", "1,000.00", "100.00", "1,000.00"]
     assert list(table["backed by"]) == ["100.00", "1,000.00", "100.00", "1,000.00"]
@@ -178,7 +178,7 @@ def test_walk_table():
 def test_breathing_room_table():
     table = lesson4.breathing_room_table()
     for leverage in (5, 10):
-        assert table.loc[f"{leverage}x", ("cross", "liquidation price")] == "none (below 0)"
+        assert table.loc[f"{leverage}x", ("cross", "liquidation price")] == "none (0 or below)"
     for leverage in (11, 20, 50, 100, 125):
         row = table.loc[f"{leverage}x"]
         size = lesson4.trade_size(leverage)

@@ -132,6 +132,44 @@ def test_summary_table_is_the_engines_and_the_lesson_text_holds():
     assert s["cross + stop-loss"]["P(lose more than the budget)"] > 0
     # the average loss of the martingale is many average wins
     assert -s["cross"]["average loss"] > 10 * s["cross"]["average win"]
+    # with the whole account as the budget the column cannot fire: "-", not a misleading 0.0 %
+    assert table.loc["cross", "lost more than the budget"] == "-"
+    assert table.loc["cross + stop-loss", "lost more than the budget"] == (
+        f"{s['cross + stop-loss']['P(lose more than the budget)'] * 100:.1f} %")
+
+
+def test_stop_loss_overshoot_is_what_the_lesson_says():
+    paths = lesson5.monte_carlo()["cross + stop-loss"].paths
+    readout = lesson5.stop_loss_overshoot()
+    stopped = paths["stop_outs"] > 0
+    over = paths["final_equity"] < 900 - 1e-9
+    assert readout["paths that ended more than the budget down"].startswith(f"{over.sum():,} of 1,000")
+    # "most of the accounts whose copy was stopped out ... ended above 1,000 minus the budget"
+    assert (stopped & ~over).sum() > stopped.sum() / 2
+    # "a stopped-out copy loses a little more than 100 USDT": slippage and fees, every time
+    worst = -paths.loc[stopped, "worst_trade"]
+    assert (worst > 100).all() and worst.max() < 100 * 1.2
+    # "the typical one went a few USDT past it; the ones that went furthest had a second loss on top"
+    excess = 900 - paths.loc[over, "final_equity"]
+    assert 0 < excess.median() < 10
+    second = (paths["stop_outs"] >= 2) | paths["still_open"]
+    assert second[over].loc[excess.nlargest(10).index].all()
+
+
+def test_leverage_table_is_the_lab_bench_and_says_what_the_lesson_says():
+    table = lesson5.leverage_table()
+    cross = {lev: lesson5.lab_numbers(5, lev, 1_000, "cross") for lev in lesson5.LAB_LEVERAGES}
+    # cross, whole account: no leverage in the liquidation formula, so 10x, 20x and 50x are the same run
+    for lev in (20, 50):
+        np.testing.assert_allclose(cross[lev]["final"], cross[10]["final"])
+    # at low leverage orders no longer fit and are skipped: less exposure, fewer accounts lost
+    assert cross[2]["skipped"] > cross[5]["skipped"] > cross[10]["skipped"]
+    assert cross[2]["lost"] < cross[10]["lost"]
+    # isolated with a budget: thinner buckets, more and smaller liquidations
+    iso = [lesson5.lab_numbers(5, lev, 100, "isolated") for lev in lesson5.LAB_LEVERAGES]
+    assert [g["liquidations"] for g in iso] == sorted(g["liquidations"] for g in iso)
+    assert table.loc["50x", "isolated (100 USDT): liquidations per path"] == f"{iso[-1]['liquidations']:.2f}"
+    assert table.loc["10x", "cross (whole account): lost it all"] == f"{cross[10]['lost'] * 100:.1f} %"
 
 
 def test_example_path_is_what_the_lesson_says_and_the_engine_agrees_with_the_account():

@@ -159,6 +159,14 @@ def test_loss_cap_table_matches_the_engine():
     assert table.iloc[2, 0].startswith("none")
 
 
+def test_cross_cap_table_a_long_loses_at_most_its_notional_a_short_the_wallet():
+    table = lesson6.cross_cap_table(1_000, 100, leverages=(2, 5, 10, 20))
+    assert table["notional (USDT)"].tolist() == ["200.00", "500.00", "1,000.00", "2,000.00"]
+    # the lesson: a long takes min(wallet, notional), a short the whole wallet at any size
+    assert table["most a long can take (USDT)"].tolist() == ["200.00", "500.00", "1,000.00", "1,000.00"]
+    assert set(table["most a short can take (USDT)"]) == {"1,000.00"}
+
+
 def test_quiet_days_agree_with_the_account_run():
     days, seed, leverage = 12, 6, 50
     path = mc.generate_path(days * 1440, start_price=50_000, seed=seed)

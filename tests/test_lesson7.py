@@ -8,6 +8,7 @@ import pytest
 
 import margincourse as mc
 from margincourse.lessons import lesson7
+from margincourse.plots import Picture
 from margincourse.settlement import margin_account, settlement_summary
 from dashboard_checks import assert_one_right_answer, fastest_update
 
@@ -108,6 +109,14 @@ def test_comparison_table_marks_the_liquidation_day():
     assert (table["crypto: event"].str.startswith("LIQUIDATED")).sum() == 1
 
 
+def test_comparison_figure_is_a_picture_that_says_what_it_shows():
+    picture = lesson7.comparison_figure()
+    assert isinstance(picture, Picture)
+    assert picture._repr_png_().startswith(b"\x89PNG")
+    assert repr(picture).startswith("Figure: ") and "0x" not in repr(picture)
+    assert f"liquidated on day {lesson7.crypto_twin().liquidation_day}" in repr(picture)
+
+
 def test_margin_levels_table_numbers():
     table = lesson7.margin_levels_table()
     crypto = table["crypto twin, isolated"]
@@ -117,6 +126,7 @@ def test_margin_levels_table_numbers():
     assert futures["maintenance margin"] == "9,000 USD (2.25 % of notional)"
     assert futures["initial margin"] == "12,000 USD (3.0 % of notional)"
     assert crypto["initial margin"] == "12,000 USDT (33.3x leverage)"
+    assert "negative balance that you owe" in futures["most you can lose"]
 
 
 def test_stylised_path():

@@ -25,7 +25,9 @@ QUESTIONS = (
     ),
     NumberQuestion(
         id="q2",
-        prompt="Notional, in USDT, of 0.35 BTC at a mark price of 64,250.5 USDT (entry was 61,000).",
+        prompt="Notional, in USDT, of 0.35 BTC at a mark price of 64,250.5 USDT (entry was 61,000). "
+               "(The mark price is the price the exchange values open positions at, a fair price built mainly "
+               "from spot prices on several exchanges; lesson 2 explains it. Here it is simply the current price.)",
         expected=lambda: f.notional(0.35, 64_250.5),
         unit="USDT",
         tolerance=0.01,

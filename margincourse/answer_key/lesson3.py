@@ -188,7 +188,7 @@ QUESTIONS = (
     NumberQuestion(
         id="q4",
         prompt="How far is the liquidation price of q1's long from its entry price, as a percentage of the entry "
-               "price, negative for a fall (for example -4.6 for a fall of 4.6 %)? "
+               "price, negative for a fall, with two decimals (for example -7.25 for a fall of 7.25 %)? "
                "(Answers within 0.01 percentage points count.)",
         expected=lambda: (_long_lp() / L_ENTRY - 1) * 100,
         unit="%",

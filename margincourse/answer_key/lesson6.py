@@ -74,6 +74,12 @@ def _cross_is_margin(mode, margin, leverage, wallet_balance, auto_add):
     return _max_loss(mode, margin, leverage, wallet_balance, auto_add)
 
 
+def _cross_is_always_the_wallet(mode, margin, leverage, wallet_balance, auto_add):
+    if mode == "cross":
+        return float(wallet_balance)
+    return _max_loss(mode, margin, leverage, wallet_balance, auto_add)
+
+
 MAX_LOSS_CASES = (
     ("isolated", 100, 10, 1_000, False),
     ("isolated", 100, 5, 1_000, True),
@@ -163,9 +169,13 @@ QUESTIONS = (
                     "smaller of that limit and the balance.", _auto_add_uncapped),
             Mistake("In cross mode the margin is not a cap: the whole wallet backs the position.",
                     _cross_is_margin),
+            Mistake("Right for a large cross long, wrong for a small one: the whole wallet backs it, but the "
+                    "price cannot fall below zero, so a long can never lose more than its notional.",
+                    _cross_is_always_the_wallet),
         ),
-        hint="cross: the whole wallet; isolated: the margin; isolated with auto-add: the margin plus "
-             "min(rest of the wallet, notional - margin).",
+        hint="cross: the whole wallet or the notional, whichever is smaller (a long loses at most what it paid "
+             "for); isolated: the margin; isolated with auto-add: the margin plus min(rest of the wallet, "
+             "notional - margin).",
     ),
     ChoiceQuestion(
         id="q5",

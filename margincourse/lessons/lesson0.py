@@ -160,8 +160,9 @@ def vocabulary():
         ("bankruptcy price", "The price at which the margin behind the position is used up exactly. It lies beyond "
                              "the liquidation price; a liquidated position's loss is counted down to it.",
          f"{n['bankruptcy price']:,.2f} USDT for the same position", 3),
-        ("insurance fund", "The exchange's reserve: it receives what is left of liquidated margin and covers "
-                           "losses beyond a trader's collateral.", "fed by liquidations, pays shortfalls", 3),
+        ("insurance fund", "The exchange's reserve: it receives what is left of liquidated margin (on Binance "
+                           "also the liquidation fees) and covers losses beyond a trader's collateral.",
+         "fed by liquidations, pays shortfalls", 3),
         ("isolated margin", "A mode where each position has its own margin; a liquidation takes only that margin.",
          f"liquidation costs at most the {n['initial margin']:,.0f} USDT behind the position (plus fees)", 4),
         ("cross margin", "A mode where positions share the account's balance as margin: more room before "
@@ -173,8 +174,12 @@ def vocabulary():
         ("USDT-margined linear perpetual", "A futures contract with no expiry date, whose margin, profit and "
                                            "loss are in USDT; PnL is linear in the price.",
          f"{SYMBOL}: the contract this course trades", 1),
-        ("contract size", "The smallest step of position size.",
-         f"{n['contract size']} {n['base']} for {SYMBOL} in this course", 1),
+        ("contract size", "How much of the base asset one contract stands for (OKX: one BTC-USDT-SWAP contract is "
+                          "0.01 BTC). Not to be confused with the quantity step, the smallest change of position size "
+                          "an order may make (Binance, which counts BTCUSDT sizes in BTC: 0.001 BTC).",
+         f"{n['contract size']} {n['base']} per contract for {SYMBOL} in this course (BitradeX's specification, "
+         f"quoted in the course's source article); sizes are whole contracts, so they step by "
+         f"{n['contract size']} {n['base']}", 1),
         ("tick", "The smallest step of price.", f"{n['tick']} USDT for {SYMBOL}", 1),
     ]
     return MarkdownTable(

@@ -30,17 +30,28 @@ def figures(size, price, leverage, symbol="BTCUSDT"):
     }
 
 
-def leverage_table(size=0.02, price=50_000.0, leverages=(1, 2, 5, 10, 20, 50, 100, 125)):
-    """Initial margin and return on margin across leverages, for one position."""
+def leverage_table(size=0.02, price=50_000.0, leverages=(1, 2, 5, 10, 20, 50, 100, 125), exchange="binance"):
+    """Initial margin and return on margin across leverages, for one position.
+
+    The -1 % column is the price move times the leverage. The last column says whether an
+    isolated long opened with that margin would be liquidated before the price has fallen 1 %
+    (its liquidation price from :func:`margincourse.liquidation_price_for_tiers`, lesson 3): then
+    the -1 % is never reached and the loss stops at the margin, -100 %.
+    """
+    tiers = tier_table("BTCUSDT", exchange)
     rows = []
     for leverage in leverages:
         f = figures(size, price, leverage)
+        lp = formulas.liquidation_price_for_tiers("long", price, size, f["initial margin"], tiers)
+        fall = lp / price - 1
         rows.append({
             "leverage": f"{leverage}x",
             "initial margin (USDT)": round(f["initial margin"], 2),
             "return on margin, price +1 %": f"{f['return on margin for a 1 % move'] * 100:+.0f} %",
             "return on margin, price -1 %": f"{-f['return on margin for a 1 % move'] * 100:+.0f} %",
             "move that wipes out the margin": f"{f['price move that equals the whole margin'] * 100:.1f} %",
+            "isolated long liquidated before -1 %?": (f"yes, at {fall * 100:+.2f} %: loss stops at -100 %"
+                                                      if fall > -0.01 else "no"),
         })
     return pd.DataFrame(rows).set_index("leverage")
 
@@ -110,7 +121,8 @@ def questions():
             answer="-40 %",
         ),
         Question(
-            "Does leverage change how many BTC your profit or loss depends on?",
+            "You hold 0.02 BTC. Had you opened the same 0.02 BTC with a higher leverage, would the same price "
+            "move give you a larger profit or loss in USDT?",
             {
                 "No: PnL depends on size and price only; leverage only sets how much margin backs it.":
                     "Same size, same PnL per dollar of price move, at any leverage.",

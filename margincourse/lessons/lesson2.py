@@ -21,6 +21,12 @@ PRICE_RANGE = (40_000.0, 80_000.0)  # entry and mark price sliders, USDT: narrow
 SIZE_MAX = 50.0  # BTC; 50 BTC x 80,000 USDT = 4 million USDT notional (Binance tier 4)
 RATIO_TOP = 150.0  # top of the margin-ratio axis, in %
 
+#: Exchanges whose shipped maintenance amounts were not published by the exchange but computed by the
+#: course (see the tier file's "source"): Bitget's June 2025 article lists brackets and rates only, and
+#: Bitget applied no offset before 2025-11-10. The course computes offsets for those brackets with the
+#: rule of Bitget's November 2025 method (Binance's chain rule); the lesson's tables say so.
+COMPUTED_OFFSETS = {"bitget": "offset, computed by the course (USDT)"}
+
 
 
 
@@ -118,6 +124,8 @@ def tier_frame(exchange="binance", symbol=SYMBOL):
         frame[column] = frame[column].map(_num)
     frame["max leverage"] = frame["max leverage"].astype("int64").map(lambda v: f"{v}x")
     frame["maintenance margin rate"] = frame["maintenance margin rate"].map(_pct)
+    if exchange in COMPUTED_OFFSETS:
+        frame = frame.rename(columns={"maintenance amount (USDT)": COMPUTED_OFFSETS[exchange]})
     if table.maintenance_fee_rate:
         _, _, rates, _ = table.columns()
         frame[f"rate applied (MMR + {_pct(table.maintenance_fee_rate)} fee)"] = [_pct(r) for r in rates]
@@ -141,7 +149,8 @@ def chain_table(exchange="binance", symbol=SYMBOL):
             "floor x (MMR - previous MMR)": _num(step, 2),
             "+ previous amount": _num(previous_amount if previous_rate is not None else 0.0, 2),
             "= computed amount": _num(computed, 2),
-            "published amount": _num(t.maintenance_amount, 2),
+            "amount in the shipped table" if exchange in COMPUTED_OFFSETS else "published amount":
+                _num(t.maintenance_amount, 2),
             "same?": bool(np.isclose(computed, t.maintenance_amount, rtol=0, atol=1e-6)),
         })
         previous_rate, previous_amount = t.mmr, computed
@@ -222,7 +231,12 @@ def leverage_cap_table(exchange="binance", symbol=SYMBOL, tiers=None):
 
 
 def compare_exchanges(notionals=(10_000.0, 300_000.0, 1_200_000.0, 5_000_000.0), symbol=SYMBOL):
-    """Maintenance margin of the same notionals with Binance's and Bitget's shipped tables."""
+    """Maintenance margin of the same notionals with Binance's and Bitget's shipped tables.
+
+    For an exchange in :data:`COMPUTED_OFFSETS` (Bitget) two numbers are shown: the rule it applied
+    to these brackets (one rate for the whole notional, no offset) and the course's computation
+    with offsets (its November 2025 method applied to these brackets, what the package uses).
+    """
     rows = []
     for value in notionals:
         row = {"notional (USDT)": f"{value:,.0f}"}
@@ -233,8 +247,13 @@ def compare_exchanges(notionals=(10_000.0, 300_000.0, 1_200_000.0, 5_000_000.0),
             name = table.exchange_name.split()[0]
             row[f"{name} tier"] = t.tier
             row[f"{name} rate"] = _pct(rate)
-            row[f"{name} amount (USDT)"] = _num(amount, 2)
-            row[f"{name} maintenance margin (USDT)"] = _num(table.maintenance_margin(value), 2)
+            if exchange in COMPUTED_OFFSETS:
+                row[f"{name}, one rate, no offset (USDT)"] = _num(value * rate, 2)
+                row[f"{name} offset, computed (USDT)"] = _num(amount, 2)
+                row[f"{name}, rate minus computed offset (USDT)"] = _num(table.maintenance_margin(value), 2)
+            else:
+                row[f"{name} amount (USDT)"] = _num(amount, 2)
+                row[f"{name} maintenance margin (USDT)"] = _num(table.maintenance_margin(value), 2)
         rows.append(row)
     return pd.DataFrame(rows).set_index("notional (USDT)")
 

@@ -29,8 +29,9 @@ ENTRY = 50_000.0
 LEVERAGE = 10
 BALANCE = 1_000.0
 LEVERAGES = (1, 2, 3, 5, 10, 20, 25, 50, 75, 100, 125)
-#: Binance's BTCUSDT liquidation fee rate, field "liquidationFee" of GET /fapi/v1/exchangeInfo
-#: in a dump with serverTime 1711627208783 (2024-03-28); see the course's research notes.
+#: Binance's BTCUSDT liquidation fee rate (its "insurance clearance fee"): BTCUSDT's
+#: "liquidationFee": "0.012500" in Binance USDⓈ-M exchangeInfo (GET /fapi/v1/exchangeInfo),
+#: snapshot with serverTime 1711627208783 (2024-03-28). Binance pays the fee into its insurance fund.
 BINANCE_LIQUIDATION_FEE = 0.0125
 
 PATH_SEED = 48  # a week that rises about 10 %, then falls through two jumps
@@ -209,16 +210,21 @@ def distance_figure(leverages=LEVERAGES, size=SIZE, entry_price=ENTRY, exchange=
         )
     figure, ax = new_figure()
     long, short = curves["grid"]
-    ax.plot(grid, (1 - long / entry_price) * 100, color=COLORS["isolated"], linewidth=4, alpha=0.45,
+    # A long whose liquidation price is at or below 0 is never liquidated: leave it off the curve
+    # rather than draw it as "liquidated after a 100 % fall".
+    long_fall = np.where(long > 1e-9 * entry_price, (1 - long / entry_price) * 100, np.nan)
+    ax.plot(grid, long_fall, color=COLORS["isolated"], linewidth=4, alpha=0.45,
             label="long: fall to liquidation")
     ax.plot(grid, (short / entry_price - 1) * 100, color=COLORS["cross"], linewidth=1.6,
             label="short: rise to liquidation")
     ax.plot(grid, 100 / grid, color=COLORS["bankruptcy"], linestyle=":", label="margin used up (1 / leverage)")
     long, short = curves["marks"]
-    reachable = long > 0
+    reachable = long > 1e-9 * entry_price
     ax.plot(marks[reachable], (1 - long[reachable] / entry_price) * 100, "o", color=COLORS["isolated"], markersize=5)
-    ax.plot(marks[~reachable], np.full(int((~reachable).sum()), 100.0), "o", mfc="white", color=COLORS["isolated"],
-            markersize=8, label="1x long: price would have to reach 0, never")
+    never = ", ".join(f"{x:g}x" for x in marks[~reachable])
+    if never:  # no point for them: a text above the curves says why
+        ax.text(marks[0] * 1.05, 125, f"{never} long: never liquidated (its liquidation price is 0 or below)",
+                color=COLORS["isolated"], fontsize=9, va="center")
     ax.plot(marks, (short / entry_price - 1) * 100, "o", color=COLORS["cross"], markersize=3)
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -311,6 +317,15 @@ def wick_figure(leverage=LEVERAGE, survivor=3, entry_price=ENTRY, size=SIZE, win
     return Picture(figure)
 
 
+#: Row labels of :func:`settlement_table`: on Binance the liquidation fee itself is paid into the
+#: insurance fund (Binance FAQ "Insurance Fund": it "is designed to use the collateral from fees on
+#: non-bankrupt clients to cover losses when the client accounts go below 0 in value"), so the fund
+#: gets the fee *and* whatever is left over after it. The fee charged is the fee rate times the
+#: notional liquidated, capped at what is left of the margin (the engine's rule).
+FEE_ROW = "liquidation fee, to the insurance fund (USDT)"
+LEFT_OVER_ROW = "left after the fee, to the insurance fund (USDT)"
+
+
 def settlement_table(leverage=LEVERAGE, entry_price=ENTRY, size=SIZE, gap_price=None):
     """Where the money goes when the 10x long is liquidated: with and without a fee, and in a gap.
 
@@ -334,8 +349,9 @@ def settlement_table(leverage=LEVERAGE, entry_price=ENTRY, size=SIZE, gap_price=
             "bankruptcy price (USDT)": event.bankruptcy_price,
             "realized PnL (USDT)": event.realized_pnl,
             "left of the margin (USDT)": position.margin + event.realized_pnl,
-            "liquidation fee (USDT)": event.liquidation_fee,
-            "to the insurance fund (USDT)": event.insurance_fund_contribution,
+            "fee rate x notional liquidated (USDT)": fee * size * event.price,
+            FEE_ROW: event.liquidation_fee,
+            LEFT_OVER_ROW: event.insurance_fund_contribution,
             "paid by the insurance fund (USDT)": event.insurance_fund_loss,
             "margin lost by the trader (USDT)": event.collateral_lost,
             "wallet after (USDT)": event.wallet_after,

@@ -254,7 +254,7 @@ def money(value):
 
 
 def _price_text(lp):
-    return "none (below 0)" if lp <= 0 else money(lp)
+    return "none (0 or below)" if lp <= 0 else money(lp)
 
 
 def _distance_text(lp, entry=ENTRY):
@@ -557,7 +557,7 @@ def _liq_readout(s):
     if not s["open"]:
         return f"hit at {s['liquidated_at']:,.2f}"
     lp = s["liquidation_price"]
-    return f"{lp:,.2f} ({(lp / ENTRY - 1) * 100:+.2f} %)" if lp > 0 else "none (below 0)"
+    return f"{lp:,.2f} ({(lp / ENTRY - 1) * 100:+.2f} %)" if lp > 0 else "none (0 or below)"
 
 
 def _signed(value):

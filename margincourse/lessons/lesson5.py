@@ -198,13 +198,21 @@ def monte_carlo(leverage=LEVERAGE, budget=BUDGET):
 
 
 def summary_table(leverage=LEVERAGE, budget=BUDGET):
-    """The distribution of outcomes of each setup, in the numbers the lesson discusses."""
+    """The distribution of outcomes of each setup, in the numbers the lesson discusses.
+
+    For ``cross`` (the whole account is its budget) the column "lost more than the budget"
+    shows "-": losing more than the whole account cannot happen, so a 0 there would
+    hide the paths that lost everything (the column before counts those).
+    """
     rows = {}
+    chosen = setups(leverage, budget)
     for name, result in monte_carlo(leverage, budget).items():
         s = result.summary()
+        # with the whole account as the budget, "more than the budget" cannot happen: read the column before
+        whole = chosen[name].budget_per_trader is None
         rows[name] = {
             "lost the whole account": _pct(s["P(lose the whole account)"]),
-            "lost more than the budget": _pct(s["P(lose more than the budget)"]),
+            "lost more than the budget": "-" if whole else _pct(s["P(lose more than the budget)"]),
             "ended below 1,000": _pct(s["P(end below the start)"]),
             "worst final balance": _money(s["worst final equity"]),
             "5th percentile": _money(s["p5 final equity"]),
@@ -217,6 +225,64 @@ def summary_table(leverage=LEVERAGE, budget=BUDGET):
     frame = pd.DataFrame(rows).T
     frame.index.name = f"{N_PATHS:,} paths, 90 days"
     return frame
+
+
+def stop_loss_overshoot(leverage=LEVERAGE, budget=BUDGET):
+    """What the ``cross + stop-loss`` copies lost beyond the stop's 100 USDT (a dict label -> text).
+
+    The stop triggers when one copy's price loss reaches the budget; it fills
+    :data:`SLIPPAGE` below its trigger (or below a gapped open, never below the candle's
+    low), and the trading fees come on top. It limits each copy, not the trader: after a
+    stop-out the follower copies the next cycle. So this reports both the worst single
+    copied trade and, over whole paths, how far the accounts that ended more than the
+    budget down went beyond it.
+    """
+    paths = monte_carlo(leverage, budget)["cross + stop-loss"].paths
+    final = paths["final_equity"].to_numpy()
+    excess = (START - budget) - final
+    over = excess > 1e-9
+    stopped = paths["stop_outs"].to_numpy() > 0
+    worst = -paths["worst_trade"].to_numpy()[stopped]
+    second = over & ((paths["stop_outs"].to_numpy() >= 2) | paths["still_open"].to_numpy())
+    n = len(final)
+    readout = {
+        "paths with at least one stop-out": f"{stopped.sum():,} of {n:,}",
+        "their worst copied trade lost: median / worst": f"{np.median(worst):,.2f} / {worst.max():,.2f} USDT",
+        "paths that ended more than the budget down": f"{over.sum():,} of {n:,} ({_pct(over.sum() / n)})",
+    }
+    if over.any():
+        readout.update({
+            "  with a 2nd stop-out or a copy still open at the end": f"{second.sum():,}",
+            "  beyond the budget: median / 90th pct / worst": (
+                f"{np.median(excess[over]):,.2f} / {np.percentile(excess[over], 90):,.2f} / "
+                f"{excess[over].max():,.2f} USDT"),
+        })
+    return readout
+
+
+def leverage_table(doublings=MASTER.doublings, budget=int(BUDGET)):
+    """What the lab bench's leverage slider does: cross with the whole account, and isolated with a budget.
+
+    One row per leverage of the lab bench (its 100 paths). The copy ratio fixes every
+    order's size; leverage only sets its initial margin (notional / leverage). In cross,
+    Binance's liquidation formula has no leverage in it, so leverage matters only through
+    the orders whose margin does not fit (skipped); in isolated, the margin *is* the
+    bucket, so higher leverage means thinner buckets.
+    """
+    rows = []
+    for leverage in LAB_LEVERAGES:
+        cross = lab_numbers(doublings, leverage, int(START), "cross")
+        iso = lab_numbers(doublings, leverage, budget, "isolated")
+        rows.append({
+            "leverage": f"{leverage}x",
+            "cross (whole account): lost it all": _pct(cross["lost"]),
+            "cross (whole account): skipped orders per path": f"{cross['skipped']:.2f}",
+            "cross (whole account): median final": _money(np.median(cross["final"])),
+            f"isolated ({budget:,} USDT): liquidations per path": f"{iso['liquidations']:.2f}",
+            f"isolated ({budget:,} USDT): skipped orders per path": f"{iso['skipped']:.2f}",
+            f"isolated ({budget:,} USDT): worst final": _money(iso["final"].min()),
+        })
+    return pd.DataFrame(rows).set_index("leverage")
 
 
 @styled
@@ -590,15 +656,17 @@ def questions():
             "Risk reconstruction: isolated margin, a 100 USDT budget for this trader, auto-add margin off. "
             "What is the most this trader can cost you?",
             {
-                "About 100 USDT: the budget, plus a little in trading fees.":
-                    "Each isolated position can lose only its bucket, and the buckets are paid from the budget.",
+                "About 100 USDT: the budget, out of which the trading fees are paid too.":
+                    "Each isolated position can lose only its bucket, and the buckets and the fees are paid from "
+                    f"the budget: the worst isolated account in the simulation ended at "
+                    f"{_money(results['isolated'].summary()['worst final equity'])} USDT.",
                 "Nothing: isolated positions cannot lose money.":
                     "They can: a liquidation takes the whole bucket. Isolation caps the loss; it does not prevent it.",
                 "Everything in the account, if the master is wrong for long enough.":
                     "That is cross margin (or auto-add margin). In isolated mode the rest of the account never backs "
                     "the position.",
             },
-            answer="About 100 USDT: the budget, plus a little in trading fees.",
+            answer="About 100 USDT: the budget, out of which the trading fees are paid too.",
         ),
         Question(
             "You switch auto-add margin on for the isolated copy. What happens to the 100 USDT cap?",

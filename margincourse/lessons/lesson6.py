@@ -336,6 +336,27 @@ def loss_cap_table(balance=1_000.0, leverage=10, margin=100.0):
     return pd.DataFrame(rows).set_index("settings")
 
 
+def cross_cap_table(balance=1_000.0, margin=100.0, leverages=(2, 5, 10, 20)):
+    """The most one cross trade can take, long and short, as its notional grows (``Account.max_loss``).
+
+    The whole cross wallet backs a cross position either way. A short's loss has no
+    ceiling (the price can rise without limit), so it can take the whole wallet at any
+    size; a long cannot lose more than its notional (the price cannot fall below zero),
+    so it takes the whole wallet only once its notional reaches the wallet.
+    """
+    rows = []
+    for leverage in leverages:
+        size = position_size(margin, leverage)
+        row = {"settings": _settings_label("cross", leverage, margin, False),
+               "notional (USDT)": f"{size * START_PRICE:,.2f}"}
+        for side in ("long", "short"):
+            account = Account(balance)
+            position = account.open(SYMBOL, side, size, START_PRICE, leverage, "cross")
+            row[f"most a {side} can take (USDT)"] = f"{account.max_loss(position):,.2f}"
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("settings")
+
+
 def checklist(balance=1_000.0, mode="isolated", leverage=10, margin=100.0, auto_add=False):
     """The pre-trade checklist, filled in with the numbers of one trade."""
     auto_add = bool(auto_add) and mode == "isolated"

@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..account import Account
 from ..paths import generate_path
-from ..plots import COLORS, new_figure, style, usdt_axis
+from ..plots import COLORS, Picture, new_figure, style, usdt_axis
 from ..settlement import _settle, margin_account, settlement_summary
 from ..widgets import Dashboard, Question, leverage_slider, price_slider
 
@@ -211,7 +211,8 @@ def margin_levels_table(margin=INITIAL * CONTRACTS):
         ("balance below maintenance", "margin call: pay back up to the INITIAL margin",
          "liquidation: the exchange closes the position at once"),
         ("a call is not met", "the broker closes out the position", "(there is no call to meet)"),
-        ("most you can lose", "no cap: each call you meet puts more money at risk",
+        ("most you can lose", "no cap: each call you meet puts more money at risk, and a gap before the "
+                              "close-out leaves a negative balance that you owe",
          f"the isolated margin, {_money(margin)} USDT (auto-add off)"),
     ]
     return pd.DataFrame(rows, columns=["", "exchange-traded futures", "crypto twin, isolated"]).set_index("")
@@ -350,7 +351,7 @@ def _comparison_figure(price_limits, balance_limits, title, price_legend="lower 
 
 
 def comparison_figure(path=None, maintenance_ratio=MAINTENANCE / INITIAL):
-    """The lesson's seeded path: the futures margin account and its crypto twin, as one figure."""
+    """The lesson's seeded path: the futures margin account and its crypto twin, as one :class:`Picture`."""
     path = gold_path() if path is None else path
     table = futures_table(path, maintenance_ratio)
     top = float((table["margin account balance"] + table["margin call"]).max())
@@ -361,8 +362,11 @@ def comparison_figure(path=None, maintenance_ratio=MAINTENANCE / INITIAL):
         (prices.min() - 0.05 * spread, prices.max() + 0.6 * spread), (bottom - 1_000, top + 1_000),
         "Daily settlement versus automatic liquidation, on the lesson's path", price_legend="upper right",
     )
-    draw(path, maintenance_ratio)
-    return figure
+    _, twin = draw(path, maintenance_ratio)
+    ending = "not liquidated" if twin.liquidation is None else f"liquidated on day {twin.liquidation_day}"
+    return Picture(figure, "Figure: the lesson's gold path with its settlement prices and lows (top); the futures "
+                           f"margin account balance with its margin calls, and the crypto twin's margin balance, "
+                           f"{ending} (bottom)")
 
 
 def dashboard(drop=5.0, maintenance_percent=75):

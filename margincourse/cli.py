@@ -155,6 +155,11 @@ def build_parser():
     grade.add_argument("--timeout", type=int, default=300, help="seconds per submission")
     grade.add_argument("--max-output", type=int, default=100_000, help="bytes of output kept per cell")
     grade.add_argument("--feedback", type=Path, default=None, help="folder for feedback files")
+    grade.add_argument("--sandbox", choices=("auto", "on", "off"), default="auto",
+                       help="run each kernel in a bubblewrap sandbox: no network, read-only system "
+                            "(auto: when bwrap works here; on: refuse to grade without it)")
+    grade.add_argument("--memory-limit", type=int, default=None, metavar="MIB",
+                       help="memory limit of each sandboxed kernel in MiB (default 4096)")
     lab = sub.add_parser("lab", help="open JupyterLab on the course's start-here lesson")
     lab.add_argument("--course", type=Path, default=None, help="the course folder (default: found from here)")
     lab.add_argument("--dry-run", action="store_true", help="print the command instead of running it")
@@ -276,7 +281,8 @@ def main(argv=None, out=None):
                 raise MarginInputError(f"jobs must be at least 1, got {args.jobs}")
             results = grade(args.submissions, args.out, exercises_dir=args.exercises or _course_exercises(),
                             jobs=args.jobs, cell_timeout=args.cell_timeout, total_timeout=args.timeout,
-                            max_output_bytes=args.max_output, feedback_dir=args.feedback)
+                            max_output_bytes=args.max_output, feedback_dir=args.feedback,
+                            sandbox=args.sandbox, memory_mb=args.memory_limit)
             counts = {}
             for r in results:
                 counts[r.status] = counts.get(r.status, 0) + 1

@@ -17,6 +17,11 @@ submission (a notebook, or every ``.ipynb`` in a folder):
    ``answer_key`` or ``reference_function``, strings naming ``solutions/``, the
    grader's own markers) is not graded: the submission gets 0 and says why.
 
+5. Where the machine allows it (``bwrap``, :mod:`margincourse.sandbox`), the kernel runs in
+   a sandbox: no network, a read-only system without home folders or the course's
+   solutions, only its own temporary folder writable, a memory limit, a clean environment.
+   The static check in 4. is then a second line, not the only one.
+
 Cells tagged ``grader-skip`` (the progress chart at the end of each exercise) are
 not run. Limits: a per-cell time limit (an endless loop costs that cell, the kernel is
 interrupted and the rest still runs), a per-submission time limit, and a cap on
@@ -209,7 +214,7 @@ def _judge(question, found, value):
     return question.evaluate(value)
 
 
-def _capped_client(notebook, cell_timeout, max_output_bytes, path):
+def _capped_client(notebook, cell_timeout, max_output_bytes, path, km=None):
     from nbclient import NotebookClient
 
     class CappedClient(NotebookClient):
@@ -225,13 +230,29 @@ def _capped_client(notebook, cell_timeout, max_output_bytes, path):
             return super().output(outs, msg, display_id, cell_index)
 
     return CappedClient(
-        notebook, timeout=cell_timeout, kernel_name="python3", allow_errors=True, interrupt_on_timeout=True,
+        notebook, km=km, timeout=cell_timeout, kernel_name="python3", allow_errors=True, interrupt_on_timeout=True,
         resources={"metadata": {"path": str(path)}}, record_timing=False,
     )
 
 
-def grade_one(submission, exercises_dir, cell_timeout=30, total_timeout=300, max_output_bytes=100_000) -> Result:
-    """Grade one submission (see the module notes); never raises."""
+def _sandboxed_kernel(workdir: Path, memory_mb):
+    """A kernel manager whose kernel will run in a sandbox with ``workdir`` as its only writable folder."""
+    from .sandbox import Sandbox, SandboxedKernelManager
+
+    km = SandboxedKernelManager(kernel_name="python3", transport="ipc", ip=str(workdir / "kernel"))
+    km.connection_file = str(workdir / "kernel.json")
+    km.sandbox = Sandbox(workdir, memory_mb)
+    km.sandbox.prepare()
+    return km
+
+
+def grade_one(submission, exercises_dir, cell_timeout=30, total_timeout=300, max_output_bytes=100_000,
+              sandbox=False, memory_mb=None) -> Result:
+    """Grade one submission (see the module notes); never raises.
+
+    With ``sandbox`` the kernel runs under :mod:`margincourse.sandbox` (no network, a read-only
+    system, only its own folder writable, ``memory_mb`` MiB of memory at most).
+    """
     submission = Path(submission)
     start = time.perf_counter()
     result = Result(submission=str(submission), student=submission.stem)
@@ -268,10 +289,11 @@ def grade_one(submission, exercises_dir, cell_timeout=30, total_timeout=300, max
         cells = list(notebook.cells)
         notebook.cells.append(nbformat.v4.new_code_cell(""))  # nbclient stores each probe at this index
         scratch = len(notebook.cells) - 1
-        client = _capped_client(notebook, cell_timeout, max_output_bytes, workdir)
+        km = _sandboxed_kernel(workdir, memory_mb) if sandbox else None
+        client = _capped_client(notebook, cell_timeout, max_output_bytes, workdir, km=km)
         probed = set()
         timed_out_cells = 0
-        with client.setup_kernel():
+        with client.setup_kernel(cleanup_kc=True):
             for index, cell in enumerate(cells):
                 if time.perf_counter() - start > total_timeout:
                     result.status = "timed out"
@@ -367,9 +389,44 @@ def feedback_text(result) -> str:
     return "\n".join(lines) + "\n"
 
 
+def resolve_sandbox(mode="auto"):
+    """``(use_sandbox, why_not)`` for ``--sandbox auto|on|off``.
+
+    ``auto`` sandboxes when this machine can (:func:`margincourse.sandbox.sandbox_problem`),
+    ``on`` refuses to grade without it, ``off`` never sandboxes.
+    """
+    if mode not in ("auto", "on", "off"):
+        raise MarginInputError(f"sandbox must be 'auto', 'on' or 'off', got {mode!r}")
+    if mode == "off":
+        return False, "switched off (--sandbox off)"
+    from .sandbox import sandbox_problem
+
+    problem = sandbox_problem()
+    if problem and mode == "on":
+        raise MarginInputError(f"sandbox is 'on' but cannot run here: {problem}")
+    return problem is None, problem or ""
+
+
 def grade(submissions, out, *, exercises_dir, jobs=None, cell_timeout=30, total_timeout=300,
-          max_output_bytes=100_000, feedback_dir=None, progress=True) -> list[Result]:
-    """Grade submissions in parallel and write the gradebook CSV (and one feedback file each)."""
+          max_output_bytes=100_000, feedback_dir=None, progress=True, sandbox="auto",
+          memory_mb=None) -> list[Result]:
+    """Grade submissions in parallel and write the gradebook CSV (and one feedback file each).
+
+    ``sandbox``: ``"auto"`` (default), ``"on"`` or ``"off"``, see :func:`resolve_sandbox`;
+    ``memory_mb``: the sandboxed kernel's memory limit (default
+    :data:`margincourse.sandbox.DEFAULT_MEMORY_MB`).
+    """
+    from .sandbox import DEFAULT_MEMORY_MB
+
+    use_sandbox, why_not = resolve_sandbox(sandbox)
+    memory_mb = DEFAULT_MEMORY_MB if memory_mb is None else memory_mb
+    if isinstance(memory_mb, bool) or not isinstance(memory_mb, int) or not 256 <= memory_mb <= 1_048_576:
+        raise MarginInputError(f"memory_mb must be a whole number of MiB between 256 and 1,048,576, got {memory_mb!r}")
+    if progress:
+        print("kernels run in a sandbox: no network, read-only system, only their own folder writable, "
+              f"{memory_mb:,} MiB of memory" if use_sandbox else
+              f"WARNING: kernels run WITHOUT a sandbox ({why_not}); students' code runs with your rights",
+              file=sys.stderr)
     paths = find_submissions(submissions)
     jobs = jobs or os.cpu_count() or 1
     out = Path(out)
@@ -377,7 +434,8 @@ def grade(submissions, out, *, exercises_dir, jobs=None, cell_timeout=30, total_
     results = []
     done = 0
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(grade_one, p, exercises_dir, cell_timeout, total_timeout, max_output_bytes): p
+        futures = {pool.submit(grade_one, p, exercises_dir, cell_timeout, total_timeout, max_output_bytes,
+                               use_sandbox, memory_mb): p
                    for p in paths}
         for future in as_completed(futures):
             results.append(future.result())

@@ -1,0 +1,199 @@
+"""A sandbox for the kernels that run students' notebooks while grading.
+
+The grader already refuses to trust what a submission *prints* or *claims*: answers
+are judged in the grader's own process (:mod:`margincourse.grading`). This module
+stops the submission's code from *doing* things on the instructor's machine. Each
+kernel runs under `bubblewrap <https://github.com/containers/bubblewrap>`_ (``bwrap``,
+Debian/Ubuntu package ``bubblewrap``, the sandbox Flatpak uses), with:
+
+* **no network**: a network namespace of its own with nothing in it (the kernel talks
+  to the grader over Unix sockets in its folder, ZeroMQ's ``ipc`` transport);
+* **a read-only system**: only ``/usr``, ``/etc``, the libraries, the Python the grader
+  runs and the ``margincourse`` package are visible, read-only. Home folders, the
+  course's ``solutions/``, the other submissions and the gradebook are not there at all;
+* **one writable folder**, the submission's own temporary folder (plus an empty ``/tmp``);
+* **its own process tree and session**: it cannot see or signal the grader or the other
+  kernels, nor type into the instructor's terminal;
+* **a memory limit** (``RLIMIT_AS``) so a runaway cell fails with ``MemoryError``
+  instead of exhausting the machine, and one thread per numerical library so parallel
+  grading does not oversubscribe the cores;
+* **a clean environment**: the grader's environment variables (tokens, keys) are not passed on.
+
+``bwrap`` needs unprivileged user namespaces (on by default in Debian 11+, Fedora, and
+Ubuntu before 24.04; Ubuntu 24.04 needs an AppArmor profile for ``bwrap`` or root). Where
+it cannot run, :func:`sandbox_problem` says why, and the grader says so (``--sandbox on``
+refuses to grade without it).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
+
+__all__ = ["Sandbox", "SandboxedKernelManager", "sandbox_problem", "DEFAULT_MEMORY_MB"]
+
+DEFAULT_MEMORY_MB = 4096
+SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
+ONE_THREAD = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+
+# Sets the memory limit, then becomes the kernel (run inside the sandbox).
+_LIMIT = ("import os, resource, sys; n = int(sys.argv[1]); "
+          "resource.setrlimit(resource.RLIMIT_AS, (n, n)); os.execv(sys.argv[2], sys.argv[2:])")
+
+
+def _package_dir() -> Path:
+    return Path(__file__).resolve().parent
+
+
+def readable_paths() -> list[str]:
+    """What the kernel may read besides the system: the Python running the grader and this package."""
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(_package_dir())}
+    return sorted(p for p in paths if os.path.isdir(p))
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """How to run one kernel: its writable ``folder`` and its memory limit in MiB (None: no limit)."""
+
+    folder: Path
+    memory_mb: int | None = DEFAULT_MEMORY_MB
+
+    def environment(self) -> dict:
+        """The kernel's whole environment (nothing else of the grader's is passed on)."""
+        folder = str(self.folder)
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": folder,
+            "LANG": "C.UTF-8",
+            "IPYTHONDIR": str(self.folder / ".ipython"),
+            "MPLCONFIGDIR": str(self.folder / ".matplotlib"),
+            "MPLBACKEND": "agg",
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+        env.update({name: "1" for name in ONE_THREAD})
+        if "MARGINCOURSE_PROGRESS" in os.environ:
+            env["MARGINCOURSE_PROGRESS"] = os.environ["MARGINCOURSE_PROGRESS"]
+        return env
+
+    def prepare(self):
+        """Copy matplotlib's font list into the folder, so each kernel does not rebuild it (about a second)."""
+        try:
+            import matplotlib
+
+            cache = Path(matplotlib.get_cachedir())
+        except Exception:  # noqa: BLE001 - matplotlib is optional for the sandbox itself
+            return
+        target = self.folder / ".matplotlib"
+        target.mkdir(exist_ok=True)
+        for font_list in cache.glob("fontlist-*.json"):
+            shutil.copyfile(font_list, target / font_list.name)
+
+    def wrap(self, command) -> list[str]:
+        """``command`` (a kernel's argv) as it runs inside the sandbox."""
+        folder = str(self.folder)
+        argv = [shutil.which("bwrap") or "bwrap", "--clearenv"]
+        for name, value in self.environment().items():
+            argv += ["--setenv", name, value]
+        for path in SYSTEM_PATHS:
+            if os.path.exists(path):
+                argv += ["--ro-bind", path, path]
+        for path in readable_paths():
+            argv += ["--ro-bind", path, path]
+        argv += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--bind", folder, folder, "--chdir", folder,
+                 "--unshare-all", "--new-session", "--die-with-parent", "--"]
+        if self.memory_mb:
+            argv += [sys.executable, "-c", _LIMIT, str(int(self.memory_mb) * 1024 * 1024)]
+            command = [shutil.which(command[0]) or command[0], *command[1:]]
+        return argv + list(command)
+
+
+@functools.lru_cache(maxsize=None)
+def sandbox_problem() -> str | None:
+    """Why kernels cannot be sandboxed on this machine, or None if they can (tried once per process)."""
+    if shutil.which("bwrap") is None:
+        return "bwrap is not installed (Debian/Ubuntu: apt install bubblewrap)"
+    probe = Path(os.environ.get("TMPDIR", "/tmp")) / f"mcgrade-probe-{os.getpid()}"
+    probe.mkdir(exist_ok=True)
+    try:
+        command = Sandbox(probe, memory_mb=None).wrap(
+            [sys.executable, "-c", "import margincourse, socket; socket.socket().close()"])
+        result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError) as error:
+        return f"bwrap could not start: {error}"
+    finally:
+        shutil.rmtree(probe, ignore_errors=True)
+    if result.returncode != 0:
+        last = (result.stderr.strip().splitlines() or ["no message"])[-1]
+        return f"bwrap could not start a sandbox here ({last})"
+    return None
+
+
+def _children() -> dict:
+    """Every process's children, from /proc (pid -> [child pids])."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as stat:
+                    parent = int(stat.read().rsplit(b")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    return children
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernel runs inside a :class:`Sandbox` (set ``.sandbox`` before starting).
+
+    The kernel is a grandchild of the process the manager starts (``bwrap``), in a process
+    group of its own, so an interrupt (the per-cell time limit) is sent to the kernel's own
+    process, found by its connection file.
+    """
+
+    sandbox: Sandbox | None = None
+
+    async def _async_pre_start_kernel(self, **kw):
+        command, kw = await super()._async_pre_start_kernel(**kw)
+        if self.sandbox is not None:  # the kernel's own console messages are not the notebook's output
+            kw.setdefault("stdout", subprocess.DEVNULL)
+            kw.setdefault("stderr", subprocess.DEVNULL)
+        return command, kw
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        command = super().format_kernel_cmd(extra_arguments)
+        return self.sandbox.wrap(command) if self.sandbox is not None else command
+
+    def _kernel_pid(self):
+        process = getattr(self.provisioner, "process", None)
+        if process is None:
+            return None
+        tree, stack = _children(), [process.pid]
+        while stack:
+            pid = stack.pop()
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                    words = cmdline.read().split(b"\0")
+            except OSError:
+                words = []
+            if pid != process.pid and self.connection_file.encode() in words and b"-c" not in words:
+                return pid
+            stack.extend(tree.get(pid, []))
+        return None
+
+    async def interrupt_kernel(self):
+        if self.sandbox is None:
+            return await super().interrupt_kernel()
+        pid = self._kernel_pid()
+        if pid is not None:
+            try:
+                os.kill(pid, signal.SIGINT)
+            except ProcessLookupError:
+                pass

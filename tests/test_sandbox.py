@@ -1,0 +1,157 @@
+"""The grader's sandbox (margincourse/sandbox.py): a submission's code cannot act on the machine.
+
+The same hostile submission is graded with and without the sandbox: without it, it writes
+outside its folder, reaches a local server, reads the grader's environment and sees the
+course's solutions; with it, none of that works and it still gets its marks.
+"""
+
+import os
+import socket
+import threading
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from margincourse import grading
+from margincourse.errors import MarginInputError
+from margincourse.sandbox import Sandbox, sandbox_problem
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTION = ROOT / "solutions" / "01_initial_margin.ipynb"
+
+
+def _need_sandbox():
+    problem = sandbox_problem()
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the sandbox tests: {problem}")
+        pytest.skip(f"no sandbox on this machine: {problem}")
+
+
+class Listener:
+    """A TCP server on the host's loopback that counts the connections it gets."""
+
+    def __init__(self):
+        self.server = socket.socket()
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen()
+        self.server.settimeout(0.2)
+        self.port = self.server.getsockname()[1]
+        self.connections = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self):
+        while not self._stop.is_set():
+            try:
+                connection, _ = self.server.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            connection.close()
+
+    def close(self):
+        self._stop.set()
+        self._thread.join()
+        self.server.close()
+
+
+HOSTILE = """
+import os, socket, pathlib
+leaks = []
+try:
+    pathlib.Path({marker!r}).write_text("written by a submission")
+    leaks.append("wrote outside its folder")
+except OSError:
+    pass
+try:
+    socket.create_connection(("127.0.0.1", {port}), timeout=2).close()
+    leaks.append("reached the network")
+except OSError:
+    pass
+if os.environ.get("MC_TEST_SECRET"):
+    leaks.append("read the grader's environment")
+if os.path.exists(os.path.join({root!r}, "sol" + "utions")):
+    leaks.append("saw the course's worked answers")
+if os.getppid() > 1:
+    leaks.append("saw the grader's processes")
+try:
+    hog = bytearray(64 * 1024 ** 3)  # 64 GiB
+    leaks.append("took 64 GiB of memory")
+    del hog
+except MemoryError:
+    pass
+print("leaks:", leaks)
+"""
+
+
+def _hostile_submission(folder, marker, port):
+    notebook = nbformat.read(SOLUTION, as_version=4)
+    notebook.cells.insert(2, nbformat.v4.new_code_cell(HOSTILE.format(marker=str(marker), port=port, root=str(ROOT))))
+    for cell in notebook.cells:  # the q1 answer counts only if nothing leaked
+        if cell.cell_type == "code" and cell.source.startswith("### BEGIN SOLUTION") and "answer_q1 =" in cell.source:
+            cell.source += "\nanswer_q1 = answer_q1 if not leaks else -1.0"
+    path = folder / "mallet_01_initial_margin.ipynb"
+    nbformat.write(notebook, path)
+    return path
+
+
+def _grade(tmp_path, monkeypatch, sandbox):
+    monkeypatch.setenv("MC_TEST_SECRET", "hunter2")
+    listener = Listener()
+    marker = tmp_path / "outside" / "pwned.txt"
+    marker.parent.mkdir()
+    try:
+        submission = _hostile_submission(tmp_path, marker, listener.port)
+        results = grading.grade([submission], tmp_path / "gradebook.csv", exercises_dir=ROOT / "exercises", jobs=1,
+                                cell_timeout=20, total_timeout=120, progress=False, sandbox=sandbox)
+    finally:
+        listener.close()
+    return results[0], marker, listener
+
+
+def test_in_the_sandbox_a_hostile_submission_changes_nothing_and_keeps_its_marks(tmp_path, monkeypatch):
+    _need_sandbox()
+    result, marker, listener = _grade(tmp_path, monkeypatch, "on")
+    assert not marker.exists()
+    assert listener.connections == 0
+    assert result.status == "graded" and result.points["q1"] == 1 and result.total == result.maximum == 8
+
+
+def test_without_the_sandbox_the_same_submission_gets_through(tmp_path, monkeypatch):
+    """The contrast that shows the test above can fail."""
+    result, marker, listener = _grade(tmp_path, monkeypatch, "off")
+    assert marker.read_text() == "written by a submission"
+    assert listener.connections == 1
+    assert result.points["q1"] == 0
+
+
+def test_sandbox_on_refuses_to_grade_where_it_cannot_run(monkeypatch, tmp_path):
+    monkeypatch.setattr("margincourse.sandbox.sandbox_problem", lambda: "bwrap is not installed")
+    with pytest.raises(MarginInputError, match="sandbox is 'on' but cannot run here: bwrap is not installed"):
+        grading.resolve_sandbox("on")
+    assert grading.resolve_sandbox("auto") == (False, "bwrap is not installed")
+    assert grading.resolve_sandbox("off")[0] is False
+    with pytest.raises(MarginInputError, match="sandbox must be 'auto', 'on' or 'off'"):
+        grading.resolve_sandbox("yes")
+
+
+@pytest.mark.parametrize("memory_mb", [0, 100, True, 2.5, "4096"])
+def test_memory_limit_is_checked(tmp_path, memory_mb):
+    with pytest.raises(MarginInputError, match="memory_mb must be a whole number of MiB between 256"):
+        grading.grade([SOLUTION], tmp_path / "g.csv", exercises_dir=ROOT / "exercises", progress=False,
+                      sandbox="off", memory_mb=memory_mb)
+
+
+def test_the_kernel_gets_a_clean_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "do-not-pass-on")
+    monkeypatch.setenv("MARGINCOURSE_PROGRESS", str(tmp_path / "progress.json"))
+    env = Sandbox(tmp_path).environment()
+    assert "AWS_SECRET_ACCESS_KEY" not in env
+    assert env["HOME"] == str(tmp_path) and env["MARGINCOURSE_PROGRESS"] == str(tmp_path / "progress.json")
+    assert env["OPENBLAS_NUM_THREADS"] == "1"
+    command = Sandbox(tmp_path, memory_mb=1024).wrap(["python", "-m", "ipykernel_launcher"])
+    assert command[:2][1] == "--clearenv" and "--unshare-all" in command and "--new-session" in command
+    assert str(1024 * 1024 * 1024) in command

@@ -1,6 +1,6 @@
 """Grading speed: N submissions of one exercise notebook, graded with the real grader.
 
-    python benchmarks/bench_grading.py [--count 100] [--jobs 2] [--out benchmarks/results/grading.md]
+    python benchmarks/bench_grading.py [--count 100] [--jobs 2] [--sandbox auto|on|off] [--out ...]
 
 The submissions are copies of the lesson 1 solution (full marks) and of its
 untouched exercise (zero), alternating, so half the class answered everything.
@@ -29,15 +29,18 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=100)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--sandbox", choices=("auto", "on", "off"), default="auto",
+                        help="grade in the bubblewrap sandbox (as margincourse grade does by default)")
     parser.add_argument("--out", help="also write the table to this markdown file")
     args = parser.parse_args(argv)
     folder = Path(tempfile.mkdtemp(prefix="mcbench-"))
     sources = [ROOT / "solutions" / "01_initial_margin.ipynb", ROOT / "exercises" / "01_initial_margin.ipynb"]
     for i in range(args.count):
         shutil.copyfile(sources[i % 2], folder / f"student{i:03d}_01_initial_margin.ipynb")
+    sandboxed, why_not = grading.resolve_sandbox(args.sandbox)
     start = time.perf_counter()
     results = grading.grade([folder], folder / "gradebook.csv", exercises_dir=ROOT / "exercises",
-                            jobs=args.jobs, progress=False)
+                            jobs=args.jobs, progress=False, sandbox=args.sandbox)
     wall = time.perf_counter() - start
     statuses = {r.status for r in results}
     full = sum(r.total == r.maximum for r in results)
@@ -46,6 +49,7 @@ def main(argv=None):
     report("Grading benchmark", ("what", "figure"), [
         ("submissions (exercise 01, half solved)", args.count),
         ("parallel jobs", args.jobs),
+        ("kernels sandboxed (bubblewrap)", "yes" if sandboxed else f"no ({why_not})"),
         ("wall time for the whole batch", f"{wall:.1f} s (target < 180 s)"),
         ("wall time per submission (batch / count)", f"{wall / args.count:.2f} s"),
         ("one submission's own time, median (kernel start, run, probes)", f"{statistics.median(per):.2f} s"),

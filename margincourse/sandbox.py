@@ -102,13 +102,16 @@ class Sandbox:
         argv = [shutil.which("bwrap") or "bwrap", "--clearenv"]
         for name, value in self.environment().items():
             argv += ["--setenv", name, value]
+        # Later mounts go on top of earlier ones: the empty /tmp first, so that a Python or a
+        # course that lives under /tmp (a CI checkout, say) is still visible above it.
+        argv += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
         for path in SYSTEM_PATHS:
             if os.path.exists(path):
                 argv += ["--ro-bind", path, path]
         for path in readable_paths():
             argv += ["--ro-bind", path, path]
-        argv += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--bind", folder, folder, "--chdir", folder,
-                 "--unshare-all", "--new-session", "--die-with-parent", "--"]
+        argv += ["--bind", folder, folder, "--chdir", folder, "--unshare-all", "--new-session", "--die-with-parent",
+                 "--"]
         if self.memory_mb:
             argv += [sys.executable, "-c", _LIMIT, str(int(self.memory_mb) * 1024 * 1024)]
             command = [shutil.which(command[0]) or command[0], *command[1:]]

@@ -54,8 +54,14 @@ def _package_dir() -> Path:
 
 
 def readable_paths() -> list[str]:
-    """What the kernel may read besides the system: the Python running the grader and this package."""
+    """What the kernel may read besides the system: the Python running the grader, its site-packages
+    (a user's too, ``pip install --user``) and this package. Never the course folder around the package."""
+    import site
+
     paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(_package_dir())}
+    paths.update(site.getsitepackages())
+    if site.ENABLE_USER_SITE:
+        paths.add(site.getusersitepackages())
     return sorted(p for p in paths if os.path.isdir(p))
 
 
@@ -127,7 +133,7 @@ def sandbox_problem() -> str | None:
     probe.mkdir(exist_ok=True)
     try:
         command = Sandbox(probe, memory_mb=None).wrap(
-            [sys.executable, "-c", "import margincourse, socket; socket.socket().close()"])
+            [sys.executable, "-c", "import ipykernel, margincourse, socket; socket.socket().close()"])
         result = subprocess.run(command, capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.SubprocessError) as error:
         return f"bwrap could not start: {error}"

@@ -155,3 +155,12 @@ def test_the_kernel_gets_a_clean_environment(monkeypatch, tmp_path):
     command = Sandbox(tmp_path, memory_mb=1024).wrap(["python", "-m", "ipykernel_launcher"])
     assert command[:2][1] == "--clearenv" and "--unshare-all" in command and "--new-session" in command
     assert str(1024 * 1024 * 1024) in command
+
+
+def test_the_kernel_can_read_python_and_the_package_but_not_the_course_around_them():
+    from margincourse.sandbox import readable_paths
+
+    paths = [Path(p) for p in readable_paths()]
+    assert Path(__import__("margincourse").__file__).resolve().parent in paths
+    solutions = ROOT / "solutions"
+    assert not any(solutions == p or solutions.is_relative_to(p) for p in paths), paths

@@ -1,16 +1,21 @@
-"""Lesson 7 (beyond crypto): the dashboard at every corner, the questions, the tables' numbers."""
+"""Lesson 7 (beyond crypto): the dashboard at every corner, the questions, the tables' numbers, exercise 7's path."""
 
 import itertools
 import re
+from pathlib import Path
 
+import nbformat
 import numpy as np
 import pytest
 
 import margincourse as mc
+from margincourse.answer_key import lesson7 as exercise7
+from margincourse.checks import questions_of
 from margincourse.lessons import lesson7
 from margincourse.plots import Picture
 from margincourse.settlement import margin_account, settlement_summary
 from dashboard_checks import assert_one_right_answer, fastest_update
+from test_answer_keys import _renderings
 
 NOT_A_NUMBER = re.compile(r"\b(nan|inf|-inf)\b", re.IGNORECASE)
 
@@ -146,3 +151,22 @@ def test_show_blanks_like_hull():
 def test_summary_table_check_row_equals_cumulative_gain():
     summary = lesson7.summary_table(lesson7.futures_table())["value"]
     assert summary["check: balance at the end - total deposited"] == summary["gain (loss if negative) = cumulative gain"]
+
+
+def test_exercise_uses_the_lessons_setup():
+    assert (exercise7.CONTRACTS, exercise7.OUNCES, exercise7.INITIAL, exercise7.MAINTENANCE) == (
+        lesson7.CONTRACTS, lesson7.OUNCES, lesson7.INITIAL, lesson7.MAINTENANCE)
+
+
+def test_exercise_answers_are_not_printed_in_the_lesson():
+    """Exercise 7's path is its own: no number answer appears in the lesson's text or outputs."""
+    notebook = nbformat.read(Path(__file__).resolve().parent.parent / "notebooks" / "07_beyond_crypto.ipynb",
+                             as_version=4)
+    texts = [cell.source for cell in notebook.cells]
+    for output in (output for cell in notebook.cells for output in cell.get("outputs", [])):
+        texts += [output.get("text", ""), output.get("data", {}).get("text/plain", "")]  # not the images' base64
+    text = "\n".join(texts)
+    for question in questions_of("07_beyond_crypto").values():
+        if question.kind == "number":
+            for form in _renderings(question.reference()):
+                assert form not in text, (question.id, form)

@@ -13,4 +13,5 @@ EXERCISES = {
     "04_cross_vs_isolated": "lesson4",
     "05_copy_trading_trap": "lesson5",
     "06_choosing_a_mode": "lesson6",
+    "07_beyond_crypto": "lesson7",
 }

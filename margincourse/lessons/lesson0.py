@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .. import margin as formulas
+from ..answer_key import EXERCISES
 from ..plots import COLORS, new_figure, styled, usdt_axis
 from ..specs import contract, tier_table
 from ..widgets import Dashboard, Question, price_slider, size_slider
@@ -67,7 +68,8 @@ class MarkdownTable:
 def course_map():
     """The lessons 0 to 7, one line each, with links to each lesson and its exercises (paths from notebooks/).
 
-    Lessons 1 to 6 have an exercise notebook; lesson 0 is the introduction and lesson 7 an outlook.
+    A lesson links to its exercise notebook when the answer key has one (lessons 1 to 7;
+    lesson 0 is the introduction).
     """
     return MarkdownTable(
         {
@@ -75,7 +77,7 @@ def course_map():
             "title": title,
             "what you learn": line,
             "notebook": f"[{stem}.ipynb]({stem}.ipynb)",
-            "exercises": f"[exercises/{stem}.ipynb](../exercises/{stem}.ipynb)" if 1 <= number <= 6 else "none",
+            "exercises": f"[exercises/{stem}.ipynb](../exercises/{stem}.ipynb)" if stem in EXERCISES else "none",
         }
         for number, stem, title, line in COURSE
     )

@@ -272,6 +272,27 @@ class Exercise:
         return None
 
 
-def exercise(name: str, *, record: bool = True) -> Exercise:
+GRADING = "MARGINCOURSE_GRADING"  # set in the grader's sandbox, where the answer key is hidden
+
+
+@dataclass
+class RecordedForGrading:
+    """The ``check`` of a notebook that is being graded in the sandbox: the answer key is not there.
+
+    The grader reads each answer's value itself and judges it outside the kernel
+    (:mod:`margincourse.grading`), so the notebook only needs a ``check`` that runs.
+    """
+
+    name: str
+
+    def __call__(self, question_id, answer):
+        print(f"{question_id}: handed to the grader.")
+
+
+def exercise(name: str, *, record: bool = True):
     """The ``check`` function of exercise notebook ``name`` (e.g. ``"01_initial_margin"``)."""
+    import os
+
+    if os.environ.get(GRADING) == "1":
+        return RecordedForGrading(name)
     return Exercise(name, record=record)

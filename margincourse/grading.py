@@ -18,8 +18,9 @@ submission (a notebook, or every ``.ipynb`` in a folder):
    grader's own markers) is not graded: the submission gets 0 and says why.
 
 5. Where the machine allows it (``bwrap``, :mod:`margincourse.sandbox`), the kernel runs in
-   a sandbox: no network, a read-only system without home folders or the course's
-   solutions, only its own temporary folder writable, a memory limit, a clean environment.
+   a sandbox: no network, a read-only system without home folders, the course's
+   solutions or the answer key's questions, only its own temporary folder writable, a
+   memory limit, a clean environment.
    The static check in 4. is then a second line, not the only one.
 
 Cells tagged ``grader-skip`` (the progress chart at the end of each exercise) are

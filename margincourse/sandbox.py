@@ -10,7 +10,9 @@ Debian/Ubuntu package ``bubblewrap``, the sandbox Flatpak uses), with:
   to the grader over Unix sockets in its folder, ZeroMQ's ``ipc`` transport);
 * **a read-only system**: only ``/usr``, ``/etc``, the libraries, the Python the grader
   runs and the ``margincourse`` package are visible, read-only. Home folders, the
-  course's ``solutions/``, the other submissions and the gradebook are not there at all;
+  course's ``solutions/``, the other submissions and the gradebook are not there at all,
+  and the package's ``answer_key`` holds only the list of exercises: no question, no
+  expected value (``check`` then just hands each answer to the grader);
 * **one writable folder**, the submission's own temporary folder (plus an empty ``/tmp``);
 * **its own process tree and session**: it cannot see or signal the grader or the other
   kernels, nor type into the instructor's terminal;
@@ -83,14 +85,23 @@ class Sandbox:
             "MPLCONFIGDIR": str(self.folder / ".matplotlib"),
             "MPLBACKEND": "agg",
             "PYTHONDONTWRITEBYTECODE": "1",
+            "MARGINCOURSE_GRADING": "1",  # check() hands answers to the grader: the answer key is hidden
         }
         env.update({name: "1" for name in ONE_THREAD})
         if "MARGINCOURSE_PROGRESS" in os.environ:
             env["MARGINCOURSE_PROGRESS"] = os.environ["MARGINCOURSE_PROGRESS"]
         return env
 
+    @property
+    def answer_key_stand_in(self) -> Path:
+        """What the kernel sees in place of ``margincourse/answer_key``: the list of exercises, no questions."""
+        return self.folder / ".answer_key"
+
     def prepare(self):
-        """Copy matplotlib's font list into the folder, so each kernel does not rebuild it (about a second)."""
+        """Make the answer key's stand-in, and copy matplotlib's font list into the folder, so each kernel
+        does not rebuild it (about a second)."""
+        self.answer_key_stand_in.mkdir(exist_ok=True)
+        shutil.copyfile(_package_dir() / "answer_key" / "__init__.py", self.answer_key_stand_in / "__init__.py")
         try:
             import matplotlib
 
@@ -116,8 +127,10 @@ class Sandbox:
                 argv += ["--ro-bind", path, path]
         for path in readable_paths():
             argv += ["--ro-bind", path, path]
-        argv += ["--bind", folder, folder, "--chdir", folder, "--unshare-all", "--new-session", "--die-with-parent",
-                 "--"]
+        argv += ["--bind", folder, folder]
+        if self.answer_key_stand_in.is_dir():  # the questions and expected values are not the kernel's to read
+            argv += ["--ro-bind", str(self.answer_key_stand_in), str(_package_dir() / "answer_key")]
+        argv += ["--chdir", folder, "--unshare-all", "--new-session", "--die-with-parent", "--"]
         if self.memory_mb:
             argv += [sys.executable, "-c", _LIMIT, str(int(self.memory_mb) * 1024 * 1024)]
             command = [shutil.which(command[0]) or command[0], *command[1:]]

@@ -75,6 +75,12 @@ if os.environ.get("MC_TEST_SECRET"):
     leaks.append("read the grader's environment")
 if os.path.exists(os.path.join({root!r}, "sol" + "utions")):
     leaks.append("saw the course's worked answers")
+try:
+    import importlib
+    importlib.import_module("margincourse." + "answer" + "_key.lesson1")
+    leaks.append("read the answer key")
+except ImportError:
+    pass
 if os.getppid() > 1:
     leaks.append("saw the grader's processes")
 try:
@@ -164,3 +170,26 @@ def test_the_kernel_can_read_python_and_the_package_but_not_the_course_around_th
     assert Path(__import__("margincourse").__file__).resolve().parent in paths
     solutions = ROOT / "solutions"
     assert not any(solutions == p or solutions.is_relative_to(p) for p in paths), paths
+
+
+def test_inside_the_sandbox_the_answer_key_lists_the_exercises_but_holds_no_question(tmp_path):
+    import subprocess
+    import sys
+
+    _need_sandbox()
+    sandbox = Sandbox(tmp_path, memory_mb=None)
+    sandbox.prepare()
+    probe = (
+        "import importlib, margincourse as mc\n"
+        "from margincourse.answer_key import EXERCISES\n"
+        "print(sorted(EXERCISES) == sorted(mc.checks.exercise_names()), len(EXERCISES) >= 7)\n"
+        "try:\n    importlib.import_module('margincourse.answer_key.lesson1'); print('questions visible')\n"
+        "except ImportError:\n    print('questions hidden')\n"
+        "check = mc.exercise('01_initial_margin'); check('q1', 120.0)\n"
+    )
+    result = subprocess.run(sandbox.wrap([sys.executable, "-c", probe]), capture_output=True, text=True, timeout=60)
+    assert result.stdout.splitlines() == ["True True", "questions hidden", "q1: handed to the grader."], result.stderr
+    # outside the sandbox the same key is there, for the learner's immediate feedback
+    from margincourse.checks import questions_of
+
+    assert "q1" in questions_of("01_initial_margin")

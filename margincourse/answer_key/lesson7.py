@@ -121,6 +121,9 @@ QUESTIONS = (
                     lambda: INITIAL * CONTRACTS + _column("daily gain", 1, contracts=1)),
             Mistake("It looks like you started from one contract's initial margin: the account holds the initial "
                     "margin of both contracts.", _q1_per_contract_margin),
+            Mistake("That is one contract's share of the account: the question asks for the balance of the whole "
+                    "position (both contracts, both initial margins).",
+                    lambda: _column("margin account balance", 1) / CONTRACTS),
             Mistake("It looks like you forgot the contract size: each contract is for 100 troy ounces, so the "
                     "price change is multiplied by contracts x 100.",
                     lambda: _column("margin account balance", 1, multiplier=1)),
@@ -193,13 +196,16 @@ QUESTIONS = (
                     "the maintenance margin) it must return 0.", _always),
             Mistake("Your function returns the balance after the top-up; the question asks for the amount paid in.",
                     _balance_after_top_up),
+            Mistake("Your call has the wrong sign: it is money the trader pays IN, initial margin - balance, a "
+                    "positive amount.", lambda *case: -_one_day_call(*case)),
         ),
         hint="Two questions: is the balance below the maintenance margin (the trigger)? If so, how much brings it "
              "back to the initial margin (the target)?",
     ),
     ChoiceQuestion(
         id="q5",
-        prompt="The same evening, two accounts reach their maintenance level. A futures trader, long gold futures, "
+        prompt="In Hull's model of a futures margin account: the same evening, two accounts reach their "
+               "maintenance level. A futures trader, long gold futures, "
                "finds the balance below the maintenance margin after the day's settlement. A crypto trader's "
                "isolated BTCUSDT long sees the mark price reach its liquidation price. What happens next?",
         options={

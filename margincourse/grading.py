@@ -222,7 +222,7 @@ def _capped_client(notebook, cell_timeout, max_output_bytes, path, km=None):
         """Keeps at most ``max_output_bytes`` of output per cell; the rest is dropped."""
 
         def output(self, outs, msg, display_id, cell_index):
-            size = sum(len(json.dumps(o)) for o in outs)
+            size = sum(len(json.dumps(o)) for o in outs) + len(json.dumps(msg.get("content", {})))
             if size > max_output_bytes:
                 if not any(o.get("name") == "stderr" and "[output cut" in o.get("text", "") for o in outs):
                     outs.append(nbformat.v4.new_output("stream", name="stderr",
@@ -232,23 +232,29 @@ def _capped_client(notebook, cell_timeout, max_output_bytes, path, km=None):
 
     return CappedClient(
         notebook, km=km, timeout=cell_timeout, kernel_name="python3", allow_errors=True, interrupt_on_timeout=True,
+        # a kernel that ignores the interrupt still ends the cell: an error output, not an endless wait
+        error_on_timeout={"ename": "CellTimeoutError", "evalue": "Cell execution timed out", "traceback": []},
         resources={"metadata": {"path": str(path)}}, record_timing=False,
     )
 
 
-def _sandboxed_kernel(workdir: Path, memory_mb):
+def _sandboxed_kernel(workdir: Path, memory_mb, max_output_bytes=100_000):
     """A kernel manager whose kernel will run in a sandbox with ``workdir`` as its only writable folder."""
+    import zmq
+
     from .sandbox import Sandbox, SandboxedKernelManager
 
     km = SandboxedKernelManager(kernel_name="python3", transport="ipc", ip=str(workdir / "kernel"))
     km.connection_file = str(workdir / "kernel.json")
+    # one message may not be larger than this: the grader's memory is not the kernel's to fill
+    km.context.setsockopt(zmq.MAXMSGSIZE, max(16 * 1024 * 1024, 8 * max_output_bytes))
     km.sandbox = Sandbox(workdir, memory_mb)
     km.sandbox.prepare()
     return km
 
 
 def grade_one(submission, exercises_dir, cell_timeout=30, total_timeout=300, max_output_bytes=100_000,
-              sandbox=False, memory_mb=None) -> Result:
+              sandbox=False, memory_mb=4096) -> Result:
     """Grade one submission (see the module notes); never raises.
 
     With ``sandbox`` the kernel runs under :mod:`margincourse.sandbox` (no network, a read-only
@@ -263,7 +269,8 @@ def grade_one(submission, exercises_dir, cell_timeout=30, total_timeout=300, max
     except Exception as error:  # not JSON, not a notebook, unreadable: a row, not a crash
         result.status, result.reason = "not a notebook", f"{type(error).__name__}: {str(error)[:120]}"
         return result
-    result.student = str(notebook.metadata.get("margincourse", {}).get("student") or submission.stem)
+    # The student is the file's name, never what the notebook says about itself (a submission could
+    # claim a classmate's name and overwrite their row's feedback).
     try:
         result.exercise = identify_exercise(notebook, submission)
     except MarginInputError as error:
@@ -290,11 +297,11 @@ def grade_one(submission, exercises_dir, cell_timeout=30, total_timeout=300, max
         cells = list(notebook.cells)
         notebook.cells.append(nbformat.v4.new_code_cell(""))  # nbclient stores each probe at this index
         scratch = len(notebook.cells) - 1
-        km = _sandboxed_kernel(workdir, memory_mb) if sandbox else None
+        km = _sandboxed_kernel(workdir, memory_mb, max_output_bytes) if sandbox else None
         client = _capped_client(notebook, cell_timeout, max_output_bytes, workdir, km=km)
         probed = set()
         timed_out_cells = 0
-        with client.setup_kernel(cleanup_kc=True):
+        with client.setup_kernel(cleanup_kc=True), _watched(client, workdir, total_timeout + 30) as watchdog:
             for index, cell in enumerate(cells):
                 if time.perf_counter() - start > total_timeout:
                     result.status = "timed out"
@@ -330,6 +337,10 @@ def grade_one(submission, exercises_dir, cell_timeout=30, total_timeout=300, max
     except Exception as error:  # a dead kernel, a broken environment: keep what was graded
         result.status = "error"
         result.reason = f"{type(error).__name__}: {str(error)[:160]}"
+        stopped = locals().get("watchdog")
+        if stopped is not None and stopped.reason:
+            result.status = "timed out" if stopped.timed_out else "error"
+            result.reason = f"stopped by the grader: {stopped.reason}"
     finally:
         if env_backup is None:
             os.environ.pop("MARGINCOURSE_PROGRESS", None)
@@ -341,6 +352,27 @@ def grade_one(submission, exercises_dir, cell_timeout=30, total_timeout=300, max
     ]
     result.seconds = time.perf_counter() - start
     return result
+
+
+class _watched:
+    """Watch the client's kernel (see :class:`margincourse.sandbox.Watchdog`) while the block runs."""
+
+    def __init__(self, client, folder, seconds):
+        self.client, self.folder, self.seconds = client, folder, seconds
+        self.watchdog = None
+
+    def __enter__(self):
+        from .sandbox import Watchdog
+
+        process = getattr(getattr(self.client.km, "provisioner", None), "process", None)
+        if process is not None:
+            self.watchdog = Watchdog(process, self.folder, self.seconds)
+        return self.watchdog
+
+    def __exit__(self, *exc):
+        if self.watchdog is not None:
+            self.watchdog.stop()
+        return False
 
 
 # --------------------------------------------------------------------------- the batch
@@ -366,6 +398,12 @@ def _write_atomically(path: Path, text: str):
     os.replace(temporary, path)
 
 
+def _cell(text) -> str:
+    """A CSV cell a spreadsheet will not run as a formula (OWASP "CSV injection")."""
+    text = str(text)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def gradebook_csv(results) -> str:
     columns = sorted({f"{r.exercise}:{q}" for r in results for q in r.max_points})
     buffer = io.StringIO()
@@ -374,8 +412,8 @@ def gradebook_csv(results) -> str:
     for r in results:
         cells = [f"{r.points[c.split(':')[1]]:g}" if c.split(":")[0] == r.exercise and c.split(":")[1] in r.points
                  else "" for c in columns]
-        writer.writerow([r.student, r.submission, r.exercise, r.status, *cells,
-                         f"{r.total:g}", f"{r.maximum:g}", r.reason])
+        writer.writerow([_cell(r.student), _cell(r.submission), r.exercise, r.status, *cells,
+                         f"{r.total:g}", f"{r.maximum:g}", _cell(r.reason)])
     return buffer.getvalue()
 
 
@@ -421,13 +459,15 @@ def grade(submissions, out, *, exercises_dir, jobs=None, cell_timeout=30, total_
 
     use_sandbox, why_not = resolve_sandbox(sandbox)
     memory_mb = DEFAULT_MEMORY_MB if memory_mb is None else memory_mb
-    if isinstance(memory_mb, bool) or not isinstance(memory_mb, int) or not 256 <= memory_mb <= 1_048_576:
-        raise MarginInputError(f"memory_mb must be a whole number of MiB between 256 and 1,048,576, got {memory_mb!r}")
-    if progress:
-        print("kernels run in a sandbox: no network, read-only system, only their own folder writable, "
-              f"{memory_mb:,} MiB of memory" if use_sandbox else
-              f"WARNING: kernels run WITHOUT a sandbox ({why_not}); students' code runs with your rights",
+    if isinstance(memory_mb, bool) or not isinstance(memory_mb, int) or not 1024 <= memory_mb <= 1_048_576:
+        raise MarginInputError(f"memory_mb must be a whole number of MiB between 1,024 and 1,048,576 (a kernel "
+                               f"needs about 1 GiB), got {memory_mb!r}")
+    if not use_sandbox:  # said even when progress is off: nobody should miss it
+        print(f"WARNING: kernels run WITHOUT a sandbox ({why_not}); students' code runs with your rights",
               file=sys.stderr)
+    elif progress:
+        print("kernels run in a sandbox: no network, read-only system, no privileges, only their own folder "
+              f"writable, {memory_mb:,} MiB of memory", file=sys.stderr)
     paths = find_submissions(submissions)
     jobs = jobs or os.cpu_count() or 1
     out = Path(out)
@@ -450,7 +490,13 @@ def grade(submissions, out, *, exercises_dir, jobs=None, cell_timeout=30, total_
         print(file=sys.stderr)
     results.sort(key=lambda r: r.submission)
     _write_atomically(out, gradebook_csv(results))
+    used = set()
     for r in results:
-        name = f"{r.student}_{r.exercise or 'unknown'}.md".replace(os.sep, "_")
+        stem = f"{r.student}_{r.exercise or 'unknown'}".replace(os.sep, "_")
+        name, n = f"{stem}.md", 1
+        while name in used:  # two files of the same name in different folders: one feedback file each
+            n += 1
+            name = f"{stem}-{n}.md"
+        used.add(name)
         _write_atomically(feedback_dir / name, feedback_text(r))
     return results

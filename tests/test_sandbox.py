@@ -81,6 +81,11 @@ try:
     leaks.append("read the answer key")
 except ImportError:
     pass
+try:
+    open("/etc/shadow").close()
+    leaks.append("read /etc/shadow")
+except OSError:
+    pass
 if os.getppid() > 1:
     leaks.append("saw the grader's processes")
 try:
@@ -144,9 +149,9 @@ def test_sandbox_on_refuses_to_grade_where_it_cannot_run(monkeypatch, tmp_path):
         grading.resolve_sandbox("yes")
 
 
-@pytest.mark.parametrize("memory_mb", [0, 100, True, 2.5, "4096"])
+@pytest.mark.parametrize("memory_mb", [0, 512, True, 2.5, "4096"])
 def test_memory_limit_is_checked(tmp_path, memory_mb):
-    with pytest.raises(MarginInputError, match="memory_mb must be a whole number of MiB between 256"):
+    with pytest.raises(MarginInputError, match="memory_mb must be a whole number of MiB between 1,024"):
         grading.grade([SOLUTION], tmp_path / "g.csv", exercises_dir=ROOT / "exercises", progress=False,
                       sandbox="off", memory_mb=memory_mb)
 
@@ -193,3 +198,65 @@ def test_inside_the_sandbox_the_answer_key_lists_the_exercises_but_holds_no_ques
     from margincourse.checks import questions_of
 
     assert "q1" in questions_of("01_initial_margin")
+
+
+def _notebook_with(tmp_path, name, *sources):
+    """Solution 01 with extra code cells after the first one (as a student might add them)."""
+    notebook = nbformat.read(SOLUTION, as_version=4)
+    for offset, source in enumerate(sources):
+        notebook.cells.insert(2 + offset, nbformat.v4.new_code_cell(source))
+    path = tmp_path / f"{name}_01_initial_margin.ipynb"
+    nbformat.write(notebook, path)
+    return path
+
+
+def _grade_one_sandboxed(path, **limits):
+    return grading.grade_one(path, ROOT / "exercises", sandbox=True, memory_mb=4096, **limits)
+
+
+def test_a_kernel_that_ignores_the_interrupt_still_ends_its_cell(tmp_path):
+    _need_sandbox()
+    path = _notebook_with(tmp_path, "stubborn", "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)",
+                          "while True:\n    pass")
+    result = _grade_one_sandboxed(path, cell_timeout=3, total_timeout=20)
+    assert result.seconds < 80
+    assert result.status in ("graded", "timed out", "error")
+
+
+def test_the_watchdog_stops_a_submission_that_forks_without_end(tmp_path):
+    _need_sandbox()
+    path = _notebook_with(tmp_path, "forker", "import subprocess\nkids = [subprocess.Popen(['sleep', '60']) "
+                                              "for _ in range(400)]\nimport time\ntime.sleep(10)")
+    result = _grade_one_sandboxed(path, cell_timeout=20, total_timeout=60)
+    assert result.status == "error" and "more than 256 processes" in result.reason
+
+
+def test_the_watchdog_stops_a_submission_that_fills_its_folder(tmp_path):
+    _need_sandbox()
+    path = _notebook_with(tmp_path, "filler", "for i in range(20_000):\n    open(f'f{i}', 'w').close()\n"
+                                              "import time\ntime.sleep(10)")
+    result = _grade_one_sandboxed(path, cell_timeout=20, total_timeout=60)
+    assert result.status == "error" and "more than 10,000 files" in result.reason
+
+
+def test_a_huge_output_is_cut_not_kept(tmp_path):
+    _need_sandbox()
+    path = _notebook_with(tmp_path, "shouter", "import sys\nsys.stdout.write('x' * 50_000_000)\nsys.stdout.flush()")
+    result = _grade_one_sandboxed(path, cell_timeout=20, total_timeout=60)
+    assert result.status == "graded" and result.total == result.maximum
+
+
+def test_students_are_named_by_their_file_and_cells_cannot_be_formulas(tmp_path):
+    impostor = nbformat.read(SOLUTION, as_version=4)
+    impostor.metadata.setdefault("margincourse", {})["student"] = "alice"
+    nbformat.write(impostor, tmp_path / "=HYPERLINK(x)_01_initial_margin.ipynb")
+    other = tmp_path / "second"
+    other.mkdir()
+    nbformat.write(impostor, other / "=HYPERLINK(x)_01_initial_margin.ipynb")
+    out = tmp_path / "gradebook.csv"
+    results = grading.grade([tmp_path], out, exercises_dir=ROOT / "exercises", jobs=1, progress=False,
+                            sandbox="off")
+    assert [r.student for r in results] == ["=HYPERLINK(x)_01_initial_margin"] * 2
+    text = out.read_text()
+    assert "alice" not in text and "\n'=HYPERLINK(x)_01_initial_margin," in text
+    assert len(list((tmp_path / "gradebook-feedback").glob("*.md"))) == 2

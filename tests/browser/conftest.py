@@ -515,7 +515,7 @@ def browser(tmp_path_factory):
         context.close()
 
 
-LESSONS = (1, 2, 3, 4, 5)
+LESSONS = (1, 2, 3, 4, 5, 6, 7)
 
 
 @pytest.fixture(scope="module", params=LESSONS, ids=[f"lesson{n}" for n in LESSONS])

@@ -72,7 +72,7 @@ _LIMIT = ("import os, resource, sys; memory, size, processes = map(int, sys.argv
 
 def _processes_of_this_user() -> int:
     uid, count = os.getuid(), 0
-    for entry in os.listdir("/proc"):
+    for entry in (os.listdir("/proc") if os.path.isdir("/proc") else ()):
         if entry.isdigit():
             try:
                 count += os.stat(f"/proc/{entry}").st_uid == uid
@@ -219,6 +219,8 @@ def sandbox_problem() -> str | None:
 def _children() -> dict:
     """Every process's children, from /proc (pid -> [child pids])."""
     children = {}
+    if not os.path.isdir("/proc"):  # not Linux: no process tree to read (the watchdog keeps its other rules)
+        return children
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:

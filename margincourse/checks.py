@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 import math
+import os
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -293,8 +294,6 @@ class RecordedForGrading:
 
 def exercise(name: str, *, record: bool = True):
     """The ``check`` function of exercise notebook ``name`` (e.g. ``"01_initial_margin"``)."""
-    import os
-
     if os.environ.get(GRADING) == "1":
         return RecordedForGrading(name)
     return Exercise(name, record=record)

@@ -231,9 +231,9 @@ def _print_links(args, out):
                                    f"{error.strerror}") from None
         updated = links.readme_with_badge(text, badge)
         if updated != text:
-            temporary = args.update_readme.with_name(args.update_readme.name + ".tmp")
-            temporary.write_text(updated, encoding="utf-8")
-            temporary.replace(args.update_readme)
+            from .grading import _write_atomically
+
+            _write_atomically(args.update_readme, updated)
         print(f"badge written to {args.update_readme}", file=out)
 
 

@@ -254,11 +254,12 @@ def _sandboxed_kernel(workdir: Path, memory_mb, max_output_bytes=100_000):
 
 
 def grade_one(submission, exercises_dir, cell_timeout=30, total_timeout=300, max_output_bytes=100_000,
-              sandbox=False, memory_mb=4096) -> Result:
+              sandbox=False, memory_mb=None) -> Result:
     """Grade one submission (see the module notes); never raises.
 
     With ``sandbox`` the kernel runs under :mod:`margincourse.sandbox` (no network, a read-only
-    system, only its own folder writable, ``memory_mb`` MiB of memory at most).
+    system, only its own folder writable, ``memory_mb`` MiB of memory at most, default
+    :data:`margincourse.sandbox.DEFAULT_MEMORY_MB`).
     """
     submission = Path(submission)
     start = time.perf_counter()
@@ -287,6 +288,7 @@ def grade_one(submission, exercises_dir, cell_timeout=30, total_timeout=300, max
         result.seconds = time.perf_counter() - start
         return result
 
+    watchdog = None  # set once the kernel runs; says why it stopped the kernel, if it did
     workdir = Path(tempfile.mkdtemp(prefix="mcgrade-"))
     env_backup = os.environ.get("MARGINCOURSE_PROGRESS")
     os.environ["MARGINCOURSE_PROGRESS"] = str(workdir / "progress.json")  # the kernel's checks write here
@@ -297,7 +299,12 @@ def grade_one(submission, exercises_dir, cell_timeout=30, total_timeout=300, max
         cells = list(notebook.cells)
         notebook.cells.append(nbformat.v4.new_code_cell(""))  # nbclient stores each probe at this index
         scratch = len(notebook.cells) - 1
-        km = _sandboxed_kernel(workdir, memory_mb, max_output_bytes) if sandbox else None
+        if sandbox:
+            from .sandbox import DEFAULT_MEMORY_MB
+
+            km = _sandboxed_kernel(workdir, memory_mb or DEFAULT_MEMORY_MB, max_output_bytes)
+        else:
+            km = None
         client = _capped_client(notebook, cell_timeout, max_output_bytes, workdir, km=km)
         probed = set()
         timed_out_cells = 0
@@ -337,10 +344,9 @@ def grade_one(submission, exercises_dir, cell_timeout=30, total_timeout=300, max
     except Exception as error:  # a dead kernel, a broken environment: keep what was graded
         result.status = "error"
         result.reason = f"{type(error).__name__}: {str(error)[:160]}"
-        stopped = locals().get("watchdog")
-        if stopped is not None and stopped.reason:
-            result.status = "timed out" if stopped.timed_out else "error"
-            result.reason = f"stopped by the grader: {stopped.reason}"
+        if watchdog is not None and watchdog.reason:
+            result.status = "timed out" if watchdog.timed_out else "error"
+            result.reason = f"stopped by the grader: {watchdog.reason}"
     finally:
         if env_backup is None:
             os.environ.pop("MARGINCOURSE_PROGRESS", None)

@@ -47,6 +47,8 @@ from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
 
+from .checks import GRADING
+
 __all__ = ["Sandbox", "SandboxedKernelManager", "Watchdog", "sandbox_problem", "DEFAULT_MEMORY_MB"]
 
 DEFAULT_MEMORY_MB = 4096
@@ -126,7 +128,7 @@ class Sandbox:
             "MPLCONFIGDIR": str(self.folder / ".matplotlib"),
             "MPLBACKEND": "agg",
             "PYTHONDONTWRITEBYTECODE": "1",
-            "MARGINCOURSE_GRADING": "1",  # check() hands answers to the grader: the answer key is hidden
+            GRADING: "1",  # check() hands answers to the grader: the answer key is hidden
         }
         env.update({name: "1" for name in ONE_THREAD})
         if "MARGINCOURSE_PROGRESS" in os.environ:
@@ -181,17 +183,13 @@ class Sandbox:
         if "--disable-userns" in known:
             argv += ["--disable-userns"]
         argv += ["--cap-drop", "ALL", "--new-session", "--die-with-parent", "--"]
-        memory = int(self.memory_mb) * 1024 * 1024 if self.memory_mb else resource_unlimited()
+        import resource
+
+        memory = int(self.memory_mb) * 1024 * 1024 if self.memory_mb else resource.RLIM_INFINITY
         argv += [sys.executable, "-c", _LIMIT, str(memory), str(MAX_FILE_MB * 1024 * 1024),
                  str(_processes_of_this_user() + MAX_PROCESSES)]
         command = [shutil.which(command[0]) or command[0], *command[1:]]
         return argv + list(command)
-
-
-def resource_unlimited() -> int:
-    import resource
-
-    return resource.RLIM_INFINITY
 
 
 @functools.lru_cache(maxsize=None)
@@ -330,18 +328,14 @@ class SandboxedKernelManager(AsyncKernelManager):
         process = getattr(self.provisioner, "process", None)
         if process is None:
             return None
-        tree, stack = _children(), [process.pid]
-        while stack:
-            pid = stack.pop()
+        for pid in descendants(process.pid):
             try:
                 with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
                     words = cmdline.read().split(b"\0")
             except OSError:
-                words = []
-            if (pid != process.pid and self.connection_file.encode() in words and b"-c" not in words
-                    and not _is_bwrap(pid)):
+                continue
+            if self.connection_file.encode() in words and b"-c" not in words and not _is_bwrap(pid):
                 return pid
-            stack.extend(tree.get(pid, []))
         return None
 
     async def interrupt_kernel(self):

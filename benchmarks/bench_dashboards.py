@@ -2,7 +2,7 @@
 
     python benchmarks/bench_dashboards.py [--out benchmarks/results/dashboards.md]
 
-For each dashboard found in margincourse.lessons (a module with a ``dashboard()``
+For each dashboard found in margincourse.course.lessons (a module with a ``dashboard()``
 function), every control is moved to its minimum, its maximum and back to its
 default, one change at a time, as a learner dragging sliders would; each change is
 timed (numbers + figure redraw + PNG encode). Target (issue "The course"): under
@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-import margincourse.lessons  # noqa: E402
+import margincourse.course.lessons  # noqa: E402
 from common import report  # noqa: E402
 
 
@@ -49,8 +49,8 @@ def main(argv=None):
     parser.add_argument("--out", help="also write the table to this markdown file")
     args = parser.parse_args(argv)
     rows = []
-    for info in sorted(pkgutil.iter_modules(margincourse.lessons.__path__), key=lambda i: i.name):
-        module = importlib.import_module(f"margincourse.lessons.{info.name}")
+    for info in sorted(pkgutil.iter_modules(margincourse.course.lessons.__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"margincourse.course.lessons.{info.name}")
         if not hasattr(module, "dashboard"):
             continue
         build, times = measure(module)

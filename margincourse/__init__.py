@@ -4,10 +4,21 @@ Import it as ``mc`` and call everything from the top level::
 
     import margincourse as mc
     mc.liquidation_price("long", 50_000, 0.02, 100, 0.004)
+
+This flat face is what notebooks use; behind it the package has three rooms
+(see CONTRIBUTING.md): :mod:`margincourse.engine` (the money math),
+:mod:`margincourse.course` (figures, dashboards, lessons) and
+:mod:`margincourse.grading` (checks, answer keys, progress, the grader), all
+standing on :mod:`margincourse.basics`.
 """
 
-from .errors import MarginInputError
-from .margin import (
+from .basics.errors import MarginInputError
+from .course.progress_view import progress
+from .engine import copytrading, settlement
+from .engine.account import Account, Position
+from .engine.copytrading import FollowerSettings, MasterStrategy
+from .engine.events import CloseEvent, Ledger, LiquidationEvent, MarginAddedEvent
+from .engine.formulas import (
     bankruptcy_price,
     bybit_liquidation_price,
     initial_margin,
@@ -20,15 +31,29 @@ from .margin import (
     side_sign,
     unrealized_pnl,
 )
-from .specs import ContractSpec, RiskTier, TierTable, contract, exchanges, symbols, tier_table
-from .account import Account, Position
-from .events import CloseEvent, Ledger, LiquidationEvent, MarginAddedEvent
-from .paths import generate_path, load_klines, scenario, scenarios
-from .replay import run
-from .checks import exercise
-from .settlement import margin_account, settlement_summary
-from . import copytrading
-from .copytrading import FollowerSettings, MasterStrategy
-from .progress import progress
+from .engine.paths import generate_path, load_klines, scenario, scenarios
+from .engine.replay import run
+from .engine.settlement import margin_account, settlement_summary
+from .engine.specs import ContractSpec, RiskTier, TierTable, contract, exchanges, symbols, tier_table
+from .grading.checks import exercise
 
 __version__ = "0.1.0"
+
+__all__ = [
+    # errors
+    "MarginInputError",
+    # position math (engine.formulas)
+    "notional", "initial_margin", "maintenance_margin", "unrealized_pnl", "margin_ratio", "side_sign",
+    "liquidation_price", "liquidation_price_for_tiers", "bankruptcy_price", "bybit_liquidation_price",
+    "round_to_tick",
+    # contracts and risk tiers (engine.specs)
+    "ContractSpec", "RiskTier", "TierTable", "contract", "tier_table", "symbols", "exchanges",
+    # the account (engine.account, engine.events, engine.replay)
+    "Account", "Position", "Ledger", "LiquidationEvent", "MarginAddedEvent", "CloseEvent", "run",
+    # price paths (engine.paths)
+    "generate_path", "scenario", "scenarios", "load_klines",
+    # copy trading and daily settlement
+    "copytrading", "MasterStrategy", "FollowerSettings", "settlement", "margin_account", "settlement_summary",
+    # exercises and progress
+    "exercise", "progress",
+]

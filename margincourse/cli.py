@@ -17,9 +17,9 @@ import json
 import sys
 from pathlib import Path
 
-from . import margin as formulas
-from .errors import MarginInputError, check_positive
-from .specs import contract, exchanges, symbols, tier_table
+from .engine import formulas
+from .basics.errors import MarginInputError, check_positive
+from .engine.specs import contract, exchanges, symbols, tier_table
 
 
 def _money(value, unit="USDT"):
@@ -206,7 +206,7 @@ def _course_exercises():
 
 
 def _print_links(args, out):
-    from . import links
+    from .course import links
 
     course = course_folder()
     repo = args.repo
@@ -231,7 +231,7 @@ def _print_links(args, out):
                                    f"{error.strerror}") from None
         updated = links.readme_with_badge(text, badge)
         if updated != text:
-            from .grading import _write_atomically
+            from .grading.grader import _write_atomically
 
             _write_atomically(args.update_readme, updated)
         print(f"badge written to {args.update_readme}", file=out)
@@ -253,7 +253,7 @@ def main(argv=None, out=None):
         elif args.command == "tiers":
             _print_tiers(tier_table(args.symbol, args.exchange), out)
         elif args.command == "make-exercises":
-            from .authoring import generate
+            from .grading.authoring import generate
 
             names = generate(args.solutions, args.exercises, check_only=args.check)
             if args.check:
@@ -275,7 +275,7 @@ def main(argv=None, out=None):
         elif args.command == "links":
             _print_links(args, out)
         elif args.command == "grade":
-            from .grading import grade
+            from .grading.grader import grade
 
             if args.jobs is not None and args.jobs < 1:
                 raise MarginInputError(f"jobs must be at least 1, got {args.jobs}")

@@ -84,7 +84,7 @@ def test_links_prints_binder_badge_and_nbgitpuller_link():
 
 
 def test_links_without_a_github_origin_asks_for_the_repo(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr("margincourse.links.origin_repository", lambda course: None)
+    monkeypatch.setattr("margincourse.course.links.origin_repository", lambda course: None)
     code, _ = run("links")
     assert code == 2
     assert "repo must be given as --repo owner/name" in capsys.readouterr().err

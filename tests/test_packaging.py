@@ -59,11 +59,6 @@ def test_ci_runs_the_readme_test_command():
     assert "set -e" in ci
 
 
-def test_data_files_ship_with_the_package():
-    package_data = _pyproject()["tool"]["setuptools"]["package-data"]["margincourse"]
-    assert "data/tiers/*.json" in package_data and "data/*.json" in package_data
-
-
 def test_readme_python_example_runs_and_its_comments_are_true():
     text = (ROOT / "README.md").read_text()
     code = re.findall(r"```python\n(.*?)```", text, flags=re.S)[0]

@@ -1,0 +1,204 @@
+"""The question types of the course: one number, one choice, or a function to write.
+
+The lessons' "check your understanding" questions and the exercises' answer keys
+are built from the same types, so a question is judged the same way wherever it
+is asked. Each question judges an answer with :meth:`evaluate`, which returns
+``(correct, text)``: the text names the likely mistake when the answer is wrong,
+never the expected value.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from .errors import MarginInputError
+
+__all__ = ["Mistake", "NumberQuestion", "ChoiceQuestion", "FunctionQuestion", "Verdict"]
+
+
+def _unanswered(answer):
+    return answer is None or answer is Ellipsis
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of one check."""
+
+    question: str
+    correct: bool
+    points: float
+    max_points: float
+    message: str
+
+    def __str__(self):
+        return self.message
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A recognisable wrong answer: what it computes, and what to tell the learner."""
+
+    message: str
+    value: Callable[..., Any]
+
+
+def _is_number(value):
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()
+    if isinstance(value, (np.integer, np.floating)):
+        return math.isfinite(float(value))
+    return isinstance(value, (int, float)) and math.isfinite(float(value))
+
+
+def _close(answer, expected, absolute, relative):
+    return abs(float(answer) - float(expected)) <= max(absolute, relative * abs(float(expected)))
+
+
+@dataclass(frozen=True)
+class NumberQuestion:
+    """A question whose answer is one number.
+
+    ``expected`` computes the reference value; ``tolerance`` is absolute (in the
+    answer's unit; say in the question when rounding to the tick is fine) and
+    ``relative`` a fraction of the expected value; whichever is larger applies.
+    ``mistakes`` are checked in order; then the generic ones: a sign error, and a
+    percentage given where a fraction was asked (or the other way round).
+    """
+
+    id: str
+    prompt: str
+    expected: Callable[[], float]
+    unit: str = ""
+    tolerance: float = 0.005
+    relative: float = 1e-6
+    mistakes: tuple[Mistake, ...] = ()
+    hint: str = ""
+    kind = "number"
+
+    def reference(self):
+        return float(self.expected())
+
+    def evaluate(self, answer) -> tuple[bool, str]:
+        if _unanswered(answer):
+            return False, "not answered yet: replace None with your answer."
+        if not _is_number(answer):
+            return False, f"the answer should be a number{' in ' + self.unit if self.unit else ''}, got {answer!r}."
+        expected = self.reference()
+        if _close(answer, expected, self.tolerance, self.relative):
+            return True, "correct."
+        for mistake in self.mistakes:
+            wrong = mistake.value()
+            if _close(answer, wrong, self.tolerance, self.relative) and not _close(wrong, expected, self.tolerance, self.relative):
+                return False, f"not yet. {mistake.message}"
+        if expected != 0 and _close(answer, -expected, self.tolerance, self.relative):
+            return False, "not yet. The size is right but the sign is not: check the direction (long or short, gain or loss)."
+        for factor, text in ((100, "a percentage where a fraction was asked (0.05, not 5)"),
+                             (0.01, "a fraction where a percentage was asked (5, not 0.05)")):
+            if expected != 0 and _close(answer, expected * factor, self.tolerance * factor, self.relative):
+                return False, f"not yet. It looks like you gave {text}."
+        return False, "not yet. " + (self.hint or "Check each step of the formula against the lesson.")
+
+
+@dataclass(frozen=True)
+class ChoiceQuestion:
+    """A judgement question: pick one option (its text, or its letter a, b, c ...).
+
+    ``options`` maps each option to the feedback for picking it; the right one's
+    feedback is shown when correct, a wrong one's names the misconception.
+    """
+
+    id: str
+    prompt: str
+    options: dict
+    answer: str
+    kind = "choice"
+
+    def __post_init__(self):
+        if self.answer not in self.options:
+            raise MarginInputError(f"answer must be one of the options of {self.id}, got {self.answer!r}")
+
+    def letters(self):
+        return {chr(ord("a") + i): option for i, option in enumerate(self.options)}
+
+    def reference(self):
+        return self.answer
+
+    def evaluate(self, answer) -> tuple[bool, str]:
+        if _unanswered(answer):
+            return False, "not answered yet: replace None with the letter of your choice."
+        if isinstance(answer, str):
+            key = answer.strip()
+            option = self.letters().get(key.lower()) or next(
+                (o for o in self.options if o.lower() == key.lower()), None
+            )
+            if option is not None:
+                if option == self.answer:
+                    return True, f"correct. {self.options[option]}"
+                return False, f"not yet. {self.options[option]}"
+        allowed = ", ".join(f"'{letter}'" for letter in self.letters())
+        return False, f"the answer should be one of the letters {allowed}, got {answer!r}."
+
+
+@dataclass(frozen=True)
+class FunctionQuestion:
+    """Write a function: it is called on ``cases`` and compared with ``reference_function``.
+
+    ``mistakes`` are alternative functions (a long's formula used for a short ...):
+    if the learner's outputs match one of them on every case, its message is shown.
+    """
+
+    id: str
+    prompt: str
+    reference_function: Callable
+    cases: tuple
+    tolerance: float = 0.005
+    relative: float = 1e-6
+    mistakes: tuple[Mistake, ...] = ()
+    hint: str = ""
+    kind = "function"
+
+    def reference(self):
+        return [float(self.reference_function(*case)) for case in self.cases]
+
+    def outputs(self, function):
+        """Call the learner's function on every case; exceptions become their text."""
+        results = []
+        for case in self.cases:
+            try:
+                results.append(function(*case))
+            except Exception as error:  # the learner's code: report, never crash
+                results.append(f"{type(error).__name__}: {error}")
+        return results
+
+    def evaluate_outputs(self, outputs) -> tuple[bool, str]:
+        expected = self.reference()
+        if not isinstance(outputs, list) or len(outputs) != len(expected):
+            return False, "not yet. The function could not be called on the test cases."
+        if all(isinstance(o, str) and o.startswith("NotImplementedError") for o in outputs):
+            return False, "not answered yet: write the function (it still raises NotImplementedError)."
+        for output in outputs:
+            if isinstance(output, str):
+                return False, f"not yet. Your function raised {output}"
+            if not _is_number(output):
+                return False, f"not yet. Your function should return a number, it returned {output!r}."
+        if all(_close(o, e, self.tolerance, self.relative) for o, e in zip(outputs, expected)):
+            return True, f"correct on all {len(expected)} test cases."
+        for mistake in self.mistakes:
+            wrong = [float(mistake.value(*case)) for case in self.cases]
+            if all(_close(o, w, self.tolerance, self.relative) for o, w in zip(outputs, wrong)):
+                return False, f"not yet. {mistake.message}"
+        passed = sum(_close(o, e, self.tolerance, self.relative) for o, e in zip(outputs, expected))
+        return False, f"not yet. Right on {passed} of {len(expected)} test cases. " + (self.hint or "")
+
+    def evaluate(self, answer) -> tuple[bool, str]:
+        if _unanswered(answer):
+            return False, "not answered yet: write the function."
+        if not callable(answer):
+            return False, f"the answer should be a function, got {answer!r}."
+        return self.evaluate_outputs(self.outputs(answer))

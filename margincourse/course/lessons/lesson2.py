@@ -1,0 +1,514 @@
+"""Lesson 2, maintenance margin: risk tiers, the maintenance amount, margin balance and margin ratio.
+
+Every number comes from the engine (:mod:`margincourse.engine.formulas`, :mod:`margincourse.engine.specs`);
+this module only arranges it for the lesson: tables, two figures, the dashboard and
+the questions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from ...engine import formulas
+from ..plots import COLORS, Picture, new_figure, plot_maintenance_curve, styled, usdt_axis
+from ...engine.specs import contract, tier_table
+from ..widgets import Dashboard, Question, leverage_slider, price_slider, size_slider
+
+SYMBOL = "BTCUSDT"
+PRICE_RANGE = (40_000.0, 80_000.0)  # entry and mark price sliders, USDT: narrow enough to see the ratio climb
+SIZE_MAX = 50.0  # BTC; 50 BTC x 80,000 USDT = 4 million USDT notional (Binance tier 4)
+RATIO_TOP = 150.0  # top of the margin-ratio axis, in %
+
+#: Exchanges whose shipped maintenance amounts were not published by the exchange but computed by the
+#: course (see the tier file's "source"): Bitget's June 2025 article lists brackets and rates only, and
+#: Bitget applied no offset before 2025-11-10. The course computes offsets for those brackets with the
+#: rule of Bitget's November 2025 method (Binance's chain rule); the lesson's tables say so.
+COMPUTED_OFFSETS = {"bitget": "offset, computed by the course (USDT)"}
+
+
+
+
+def _pct(rate, decimals=2):
+    return f"{rate * 100:.{decimals}f} %"
+
+
+def _usdt(value, decimals=2):
+    return f"{value:,.{decimals}f} USDT"
+
+
+def _num(value, decimals=0):
+    """A number with thousands separators, for tables a learner reads (``-0`` shown as ``0``)."""
+    return f"{round(value, decimals) + 0.0:,.{decimals}f}"
+
+
+# --------------------------------------------------------------------------- the numbers of one position
+
+
+def position_figures(size, entry_price, leverage, mark_price, exchange="binance", symbol=SYMBOL):
+    """The maintenance-margin numbers of one isolated long, opened with margin = notional / leverage.
+
+    The tier, rate and maintenance amount are those of the notional *at the mark price*;
+    the leverage limit is checked at the entry notional, as when the order is placed.
+    Raises :class:`MarginInputError` for a size or leverage the exchange would refuse.
+    """
+    spec = contract(symbol)
+    table = tier_table(symbol, exchange)
+    size = spec.check_size(size)
+    entry_notional = formulas.notional(size, entry_price)
+    table.check_leverage(leverage, entry_notional)
+    margin = formulas.initial_margin(size, entry_price, leverage)
+    mark_notional = formulas.notional(size, mark_price)
+    tier = table.tier_for(mark_notional)
+    rate, amount, _ = (float(x) for x in table.lookup(mark_notional))
+    mm = formulas.maintenance_margin(size, mark_price, rate, amount)
+    upnl = formulas.unrealized_pnl("long", entry_price, size, mark_price)
+    balance = margin + upnl
+    return {
+        "entry notional": entry_notional,
+        "margin": margin,
+        "notional": mark_notional,
+        "tier": tier,
+        "rate": rate,
+        "maintenance amount": amount,
+        "maintenance margin": mm,
+        "unrealized PnL": upnl,
+        "margin balance": balance,
+        "margin ratio": formulas.margin_ratio(mm, balance),
+        "liquidation price": formulas.liquidation_price_for_tiers("long", entry_price, size, margin, table),
+        "bankruptcy price": formulas.bankruptcy_price("long", entry_price, size, margin),
+    }
+
+
+def ratio_text(ratio):
+    """The margin ratio as the readout shows it, with what it means at or past 100 %."""
+    if not np.isfinite(ratio):
+        return "no margin balance left (bankrupt): liquidated before this price"
+    if ratio >= 1:
+        return f"{ratio * 100:,.1f} % (at or past 100 %: liquidated)"
+    return f"{ratio * 100:,.1f} %"
+
+
+def liquidation_text(lp, entry_price):
+    """The liquidation price and its distance from entry, or why there is none."""
+    if lp <= 0:
+        return "none: price cannot fall far enough"
+    return f"{lp:,.2f} USDT ({(lp / entry_price - 1) * 100:+.2f} % from entry)"
+
+
+def ratio_table(size=0.02, entry_price=50_000.0, leverage=10, marks=(50_000.0, 48_000.0, 46_000.0, 45_500.0)):
+    """How the margin ratio of one isolated long climbs as the mark price falls, down to liquidation."""
+    lp = position_figures(size, entry_price, leverage, entry_price)["liquidation price"]
+    rows = []
+    for label, mark in [(f"{m:,.0f}", m) for m in marks] + [(f"{lp:,.2f} (liquidation price)", lp)]:
+        f = position_figures(size, entry_price, leverage, mark)
+        rows.append({
+            "mark price (USDT)": label,
+            "unrealized PnL (USDT)": _num(f["unrealized PnL"], 2),
+            "margin balance (USDT)": _num(f["margin balance"], 2),
+            "maintenance margin (USDT)": _num(f["maintenance margin"], 2),
+            "margin ratio": _pct(f["margin ratio"], 1),
+        })
+    return pd.DataFrame(rows).set_index("mark price (USDT)")
+
+
+# --------------------------------------------------------------------------- tier tables
+
+
+def tier_frame(exchange="binance", symbol=SYMBOL):
+    """``tier_table(...).to_frame()`` with whole-number USDT columns and rates in percent, for reading."""
+    table = tier_table(symbol, exchange)
+    frame = table.to_frame()
+    for column in ("notional from (USDT)", "notional to (USDT)", "maintenance amount (USDT)"):
+        frame[column] = frame[column].map(_num)
+    frame["max leverage"] = frame["max leverage"].astype("int64").map(lambda v: f"{v}x")
+    frame["maintenance margin rate"] = frame["maintenance margin rate"].map(_pct)
+    if exchange in COMPUTED_OFFSETS:
+        frame = frame.rename(columns={"maintenance amount (USDT)": COMPUTED_OFFSETS[exchange]})
+    if table.maintenance_fee_rate:
+        _, _, rates, _ = table.columns()
+        frame[f"rate applied (MMR + {_pct(table.maintenance_fee_rate)} fee)"] = [_pct(r) for r in rates]
+    return frame
+
+
+def chain_table(exchange="binance", symbol=SYMBOL):
+    """Every maintenance amount rebuilt with ``cum_n = cum_(n-1) + floor_n x (MMR_n - MMR_(n-1))`` and compared."""
+    tiers = tier_table(symbol, exchange).tiers
+    rows, previous_rate, previous_amount = [], None, 0.0
+    for t in tiers:
+        if previous_rate is None:
+            step, computed = 0.0, 0.0  # cum_1 = 0
+        else:
+            step = t.floor * (t.mmr - previous_rate)
+            computed = previous_amount + step
+        rows.append({
+            "tier": t.tier,
+            "floor (USDT)": _num(t.floor),
+            "MMR": _pct(t.mmr),
+            "floor x (MMR - previous MMR)": _num(step, 2),
+            "+ previous amount": _num(previous_amount if previous_rate is not None else 0.0, 2),
+            "= computed amount": _num(computed, 2),
+            "amount in the shipped table" if exchange in COMPUTED_OFFSETS else "published amount":
+                _num(t.maintenance_amount, 2),
+            "same?": bool(np.isclose(computed, t.maintenance_amount, rtol=0, atol=1e-6)),
+        })
+        previous_rate, previous_amount = t.mmr, computed
+    return pd.DataFrame(rows).set_index("tier")
+
+
+def edge_table(exchange="binance", symbol=SYMBOL, edges=(2, 3, 4, 5)):
+    """At the floor of each tier in ``edges``: the requirement by the tier below's formula, by the tier
+    above's formula, and what one rate for the whole notional with no amount would give (a jump)."""
+    table = tier_table(symbol, exchange)
+    fee = table.maintenance_fee_rate
+    rows = []
+    for n in edges:
+        below, above = table.tiers[n - 2], table.tiers[n - 1]
+        edge = above.floor
+        by_below = edge * (below.mmr + fee) - below.maintenance_amount
+        by_above = edge * (above.mmr + fee) - above.maintenance_amount
+        no_amount = edge * (above.mmr + fee)
+        rows.append({
+            "tier edge (USDT)": f"{edge:,.0f}",
+            "tiers": f"{below.tier} | {above.tier}",
+            "lower tier's formula (USDT)": _num(by_below, 2),
+            "upper tier's formula (USDT)": _num(by_above, 2),
+            "difference (USDT)": _num(by_above - by_below, 2),
+            "one rate, no amount (USDT)": _num(no_amount, 2),
+            "jump without the amount (USDT)": _num(no_amount - by_below, 2),
+        })
+    return pd.DataFrame(rows).set_index("tier edge (USDT)")
+
+
+def slices_table(notional, exchange="binance", symbol=SYMBOL):
+    """The same maintenance margin computed slice by slice: each part of the notional at its own tier's rate.
+
+    Because ``cum_1 = 0`` and the amounts chain, ``notional x MMR_n - cum_n`` equals the sum of
+    ``(part of the notional inside tier k) x MMR_k`` over the tiers up to ``n``, the way income tax
+    brackets work. Bitget's November 2025 announcement describes its new method exactly this way.
+    """
+    table = tier_table(symbol, exchange)
+    fee = table.maintenance_fee_rate
+    rows = []
+    for t in table.tiers:
+        part = min(notional, t.cap) - t.floor
+        if part <= 0:
+            break
+        rows.append({
+            "tier": t.tier,
+            "part of the notional in this tier (USDT)": part,
+            "rate": _pct(t.mmr + fee),
+            "part x rate (USDT)": part * (t.mmr + fee),
+        })
+    rows.append({"tier": "sum", "part of the notional in this tier (USDT)": sum(r["part of the notional in this tier (USDT)"] for r in rows),
+                 "rate": "", "part x rate (USDT)": sum(r["part x rate (USDT)"] for r in rows)})
+    for row in rows:
+        row["part of the notional in this tier (USDT)"] = _num(row["part of the notional in this tier (USDT)"], 2)
+        row["part x rate (USDT)"] = _num(row["part x rate (USDT)"], 2)
+    return pd.DataFrame(rows).set_index("tier")
+
+
+def leverage_cap_table(exchange="binance", symbol=SYMBOL, tiers=None):
+    """Why bigger positions get less leverage: at each tier's maximum leverage, the initial margin rate
+    (1 / leverage) against the maintenance margin rate."""
+    table = tier_table(symbol, exchange)
+    _, _, rates, _ = table.columns()
+    rows = []
+    for t, rate in zip(table.tiers, rates):
+        if tiers is not None and t.tier not in tiers:
+            continue
+        imr = 1 / t.max_leverage
+        rows.append({
+            "tier": t.tier,
+            "notional (USDT)": f"{t.floor:,.0f} to {t.cap:,.0f}",
+            "max leverage": f"{t.max_leverage:g}x",
+            "initial margin rate at max leverage": _pct(imr, 3),
+            "maintenance margin rate": _pct(rate, 3),
+            "maintenance / initial": f"{rate / imr:.2f}",
+        })
+    return pd.DataFrame(rows).set_index("tier")
+
+
+def compare_exchanges(notionals=(10_000.0, 300_000.0, 1_200_000.0, 5_000_000.0), symbol=SYMBOL):
+    """Maintenance margin of the same notionals with Binance's and Bitget's shipped tables.
+
+    For an exchange in :data:`COMPUTED_OFFSETS` (Bitget) two numbers are shown: the rule it applied
+    to these brackets (one rate for the whole notional, no offset) and the course's computation
+    with offsets (its November 2025 method applied to these brackets, what the package uses).
+    """
+    rows = []
+    for value in notionals:
+        row = {"notional (USDT)": f"{value:,.0f}"}
+        for exchange in ("binance", "bitget"):
+            table = tier_table(symbol, exchange)
+            t = table.tier_for(value)
+            rate, amount, _ = (float(x) for x in table.lookup(value))
+            name = table.exchange_name.split()[0]
+            row[f"{name} tier"] = t.tier
+            row[f"{name} rate"] = _pct(rate)
+            if exchange in COMPUTED_OFFSETS:
+                row[f"{name}, one rate, no offset (USDT)"] = _num(value * rate, 2)
+                row[f"{name} offset, computed (USDT)"] = _num(amount, 2)
+                row[f"{name}, rate minus computed offset (USDT)"] = _num(table.maintenance_margin(value), 2)
+            else:
+                row[f"{name} amount (USDT)"] = _num(amount, 2)
+                row[f"{name} maintenance margin (USDT)"] = _num(table.maintenance_margin(value), 2)
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("notional (USDT)")
+
+
+def bitget_announcement_example(size=3.0, mark_price=110_000.0, tier1_cap=200_000.0, mmr1=0.004, mmr2=0.005,
+                                fee=0.0006):
+    """Bitget's own example from its announcement of the tiered method (effective 2025-11-10).
+
+    3 BTC at a mark price of 110,000 USDT: before, the whole notional took tier 2's rate plus
+    the 0.06 % fee; after, the first 200,000 USDT take tier 1's rate and only the rest tier 2's.
+    The "pre-calculated offset" of the new method is Binance's maintenance amount.
+    """
+    value = formulas.notional(size, mark_price)
+    offset = tier1_cap * (mmr2 - mmr1)
+    return {
+        "notional": value,
+        "old: whole notional at tier 2's rate": formulas.maintenance_margin(size, mark_price, mmr2 + fee),
+        "new: slice by slice": tier1_cap * (mmr1 + fee) + (value - tier1_cap) * (mmr2 + fee),
+        "offset": offset,
+        "new: one rate minus the offset": formulas.maintenance_margin(size, mark_price, mmr2 + fee, offset),
+    }
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def _tier_curve(ax, table, max_notional):
+    """:func:`~margincourse.course.plots.plot_maintenance_curve` with the notional axis in millions of USDT."""
+    curve = plot_maintenance_curve(ax, table, max_notional)["curve"]
+    curve.set_label(f"{table.exchange_name.split()[0]} {table.symbol} tiers ({table.as_of})")
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1e6:g}"))
+    ax.set_xlabel("position notional (million USDT)")
+    ax.set_xlim(0, max_notional)
+    return curve
+
+
+def _label_tiers(ax, table, max_notional, y):
+    """Write "tier n" over each tier that is wide enough on the axis to hold the label."""
+    for t in table.tiers:
+        left, right = t.floor, min(t.cap, max_notional)
+        if left < max_notional and (right - left) > 0.1 * max_notional:
+            ax.text((left + right) / 2, y, f"tier {t.tier}", ha="center", va="top", fontsize=8,
+                    color=COLORS["bankruptcy"])
+
+
+@styled
+def continuity_figure(max_notional=4_000_000.0, exchange="binance", symbol=SYMBOL):
+    """The real requirement (continuous) against one rate for the whole notional with no amount (jumps)."""
+    table = tier_table(symbol, exchange)
+    figure, ax = new_figure(figsize=(8, 4.6))
+    _tier_curve(ax, table, max_notional)
+    notional = np.linspace(0, max_notional, 2001)
+    rate, _, _ = table.lookup(notional)
+    jumpy = notional * rate
+    for t in table.tiers[1:]:  # break the line at each edge so the jumps show as gaps, not steep lines
+        if t.floor < max_notional:
+            jumpy[np.searchsorted(notional, t.floor)] = np.nan
+    ax.plot(notional, jumpy, color=COLORS["bankruptcy"], linestyle="--",
+            label="one rate for the whole notional, no amount")
+    ax.plot([], [], color=COLORS["bankruptcy"], linestyle=":", linewidth=0.8, label="tier edges")
+    top = np.nanmax(jumpy)
+    ax.set_ylim(0, top * 1.1)
+    _label_tiers(ax, table, max_notional, top * 1.08)
+    ax.set_title("The maintenance amount removes the jump at each tier edge")
+    figure.legend(loc="outside lower center", ncol=2)
+    return Picture(figure, f"Figure: maintenance margin against notional, {table.exchange_name} {symbol}, 0 to "
+                           f"{max_notional:,.0f} USDT, with and without the maintenance amount")
+
+
+# --------------------------------------------------------------------------- the dashboard
+
+
+def _readout(f, entry_price, leverage):
+    t = f["tier"]
+    return {
+        "notional at entry (sets the leverage limit)": _usdt(f["entry notional"]),
+        "margin (isolated) = entry notional / leverage": _usdt(f["margin"]),
+        "notional at the mark price": _usdt(f["notional"]),
+        "risk tier of that notional": f"tier {t.tier}: {t.floor:,.0f} to {t.cap:,.0f} USDT, up to {t.max_leverage:g}x",
+        "maintenance margin rate (MMR)": _pct(f["rate"]),
+        "maintenance amount": _usdt(f["maintenance amount"]),
+        "maintenance margin = notional x MMR - amount": _usdt(f["maintenance margin"]),
+        "unrealized PnL at the mark price": _usdt(f["unrealized PnL"]),
+        "margin balance = margin + unrealized PnL": _usdt(f["margin balance"]),
+        "margin ratio = maintenance margin / margin balance": ratio_text(f["margin ratio"]),
+        "liquidation price (margin ratio reaches 100 %)": liquidation_text(f["liquidation price"], entry_price),
+    }
+
+
+def _ratio_curve(table, size, entry_price, margin, grid):
+    """Margin ratio in % over ``grid`` mark prices; far above the axis where the margin balance is gone."""
+    mm = table.maintenance_margin(size * grid)
+    balance = margin + size * (grid - entry_price)
+    ratio = np.full_like(grid, 1e4)
+    ok = balance > 0
+    ratio[ok] = mm[ok] / balance[ok] * 100
+    return np.minimum(ratio, 1e4)
+
+
+@styled
+def dashboard(size=20.0, entry_price=60_000.0, leverage=20, mark_price=58_000.0):
+    """Sliders for size, entry price, leverage and mark price of an isolated BTCUSDT long on Binance.
+
+    Left: maintenance margin against notional across the tiers, the position marked at its
+    notional at the mark price. Right: the margin ratio for every mark price, 100 % marked.
+    """
+    spec = contract(SYMBOL)
+    table = tier_table(SYMBOL, "binance")
+    low, high = PRICE_RANGE
+    controls = {
+        "size": size_slider(size, spec.contract_size, SIZE_MAX, spec.contract_size),
+        "entry_price": price_slider("entry price (USDT)", entry_price, low, high, spec.tick_size),
+        "leverage": leverage_slider(leverage, int(spec.max_leverage)),
+        "mark_price": price_slider("mark price now (USDT)", mark_price, low, high, spec.tick_size),
+    }
+    top_notional = SIZE_MAX * high
+    base_grid = np.linspace(low, high, 701)
+
+    figure, (left, right) = new_figure(1, 2, figsize=(9, 4.4))
+    _tier_curve(left, table, top_notional)
+    left.set_title("Maintenance margin by notional")
+    top_mm = table.maintenance_margin(top_notional)
+    left.set_ylim(0, top_mm * 1.1)
+    _label_tiers(left, table, top_notional, top_mm * 1.08)
+    left.plot([], [], color=COLORS["bankruptcy"], linestyle=":", linewidth=0.8, label="tier edges")
+    (position_dot,) = left.plot([], [], "o", color=COLORS["price"], markersize=7,
+                                label="your position, at the mark price")
+
+    (ratio_line,) = right.plot([], [], color=COLORS["equity"], label="margin ratio at each mark price")
+    right.axhline(100, color=COLORS["liquidation"], linestyle=":", label="100 %: liquidation")
+    entry_line = right.axvline(entry_price, color=COLORS["entry"], linestyle="--", linewidth=1, label="entry price")
+    lp_line = right.axvline(entry_price, color=COLORS["liquidation"], linewidth=1.2, label="liquidation price")
+    (mark_dot,) = right.plot([], [], "o", color="#ff7f0e", markersize=7, label="mark price now")
+    right.set_xlim(low, high)
+    right.set_ylim(0, RATIO_TOP)
+    right.set_xlabel("mark price (USDT)")
+    right.set_ylabel("margin ratio (%)")
+    right.set_title("Margin ratio as the mark price moves")
+    usdt_axis(right.xaxis)
+    right.xaxis.set_major_locator(MaxNLocator(5))
+    handles = [*left.get_legend_handles_labels()[0], *right.get_legend_handles_labels()[0]]
+    figure.legend(handles=handles, loc="outside lower center", ncol=3)
+
+    def update(size, entry_price, leverage, mark_price):
+        f = position_figures(size, entry_price, leverage, mark_price)
+        position_dot.set_data([f["notional"]], [f["maintenance margin"]])
+        bp, lp = f["bankruptcy price"], f["liquidation price"]
+        extra = [entry_price, mark_price] + ([bp + (high - low) * step for step in np.geomspace(1e-7, 2e-2, 80)]
+                                             if bp > 0 else [])
+        grid = np.unique(np.concatenate([base_grid, np.clip(extra, low, high)]))
+        ratio_line.set_data(grid, _ratio_curve(table, size, entry_price, f["margin"], grid))
+        entry_line.set_xdata([entry_price] * 2)
+        lp_line.set_xdata([lp] * 2 if lp > 0 else [np.nan] * 2)
+        shown = min(f["margin ratio"] * 100, RATIO_TOP) if np.isfinite(f["margin ratio"]) else RATIO_TOP
+        mark_dot.set_data([mark_price], [shown])
+        return _readout(f, entry_price, leverage)
+
+    return Dashboard(
+        "Maintenance margin: an isolated BTCUSDT long on Binance",
+        controls, figure, update,
+        animated=[position_dot, ratio_line, entry_line, lp_line, mark_dot],
+        note="The margin is the initial margin (no margin added). Tier, rate and maintenance margin follow the "
+             "notional at the mark price; the leverage limit is checked at the entry notional.",
+    )
+
+
+# --------------------------------------------------------------------------- questions
+
+
+def questions():
+    """Check-your-understanding questions for lesson 2 (every number computed)."""
+    table = tier_table(SYMBOL, "binance")
+    value = formulas.notional(20, 60_000)
+    t = table.tier_for(value)
+    right_mm = table.maintenance_margin(value)
+    no_amount = value * t.mmr
+    tier1_rate = value * table.tiers[0].mmr
+
+    mm, balance = 50.0, 200.0
+    ratio = formulas.margin_ratio(mm, balance)
+
+    before = position_figures(0.02, 50_000, 10, 50_000)
+    after = position_figures(0.02, 50_000, 10, 47_500)
+
+    small_value = 10_000.0
+    small = table.tier_for(small_value)
+    return [
+        Question(
+            f"A BTCUSDT position on Binance has a notional of {value:,.0f} USDT. What is its maintenance margin?",
+            {
+                f"{right_mm:,.0f} USDT": f"Tier {t.tier}: {value:,.0f} x {_pct(t.mmr)} - {t.maintenance_amount:,.0f} "
+                                        f"(the tier's maintenance amount).",
+                f"{no_amount:,.0f} USDT": "That is notional x MMR without subtracting the tier's maintenance amount.",
+                f"{tier1_rate:,.0f} USDT": f"That uses tier 1's rate ({_pct(table.tiers[0].mmr)}); this notional "
+                                          f"is in tier {t.tier}.",
+            },
+            answer=f"{right_mm:,.0f} USDT",
+        ),
+        Question(
+            f"Your margin balance is {balance:,.0f} USDT and your maintenance margin {mm:,.0f} USDT. "
+            "What margin ratio does Binance show?",
+            {
+                _pct(ratio, 0): "Maintenance margin / margin balance. Liquidation comes when it reaches 100 %.",
+                _pct(1 / ratio, 0): "That is the ratio upside down (balance / maintenance margin). Some venues show "
+                                    "it that way; Binance divides the maintenance margin by the margin balance.",
+                _pct(1 - ratio, 0): "The ratio compares the two amounts by division, not subtraction.",
+            },
+            answer=_pct(ratio, 0),
+        ),
+        Question(
+            "Why does every tier above the first have a maintenance amount?",
+            {
+                "So the maintenance margin does not jump where one tier ends and the next begins.":
+                    "With one rate for the whole notional, crossing a tier edge would raise the requirement at once; "
+                    "the amount subtracts exactly that jump, so each rate only applies to the part of the notional "
+                    "inside its tier.",
+                "It is a fee the exchange charges for large positions.":
+                    "It is subtracted from the requirement, not charged: it makes the requirement smaller.",
+                "It is the margin you must add when you move into a higher tier.":
+                    "Nothing is added: it is a constant in the formula that keeps the requirement continuous.",
+            },
+            answer="So the maintenance margin does not jump where one tier ends and the next begins.",
+        ),
+        Question(
+            f"Binance lets a {small_value:,.0f} USDT BTCUSDT position use {small.max_leverage:g}x, "
+            f"but a {value:,.0f} USDT one only {t.max_leverage:g}x. Why?",
+            {
+                "Larger positions have a higher maintenance rate, so the initial margin rate (1 / leverage) must be "
+                "larger to stay above it.":
+                    "At each tier's maximum leverage the maintenance rate is about half the initial margin rate; a "
+                    "higher rate needs a lower leverage. Large positions get higher rates because liquidating them "
+                    "moves the market more.",
+                "Large traders are charged more to discourage them.":
+                    "The limit is about risk, not price: the requirement must cover the cost of closing a large "
+                    "position.",
+                "Leverage limits only depend on the account balance.":
+                    "They depend on the position's notional, tier by tier.",
+            },
+            answer="Larger positions have a higher maintenance rate, so the initial margin rate (1 / leverage) must be "
+                   "larger to stay above it.",
+        ),
+        Question(
+            f"Your isolated 10x long of 0.02 BTC opened at 50,000 USDT. The mark price falls to 47,500. "
+            "What happens?",
+            {
+                "The maintenance margin falls a little, but the margin ratio rises.":
+                    f"Maintenance margin {before['maintenance margin']:,.2f} -> {after['maintenance margin']:,.2f} "
+                    f"USDT (smaller notional), margin balance {before['margin balance']:,.2f} -> "
+                    f"{after['margin balance']:,.2f} USDT: the ratio goes from {ratio_text(before['margin ratio'])} "
+                    f"to {ratio_text(after['margin ratio'])}.",
+                "Both the maintenance margin and the margin ratio rise.":
+                    "The maintenance margin follows the notional at the mark price, which fell.",
+                "Nothing changes until the liquidation price is reached.":
+                    "The margin balance (and so the ratio) moves with every change of the mark price.",
+            },
+            answer="The maintenance margin falls a little, but the margin ratio rises.",
+        ),
+    ]

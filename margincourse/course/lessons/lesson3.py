@@ -1,0 +1,599 @@
+"""Lesson 3, liquidation: where the exchange closes a position, and who pays for what.
+
+Everything here arranges the engine's numbers for the lesson; no formula is
+re-derived. The liquidation price comes from :func:`margincourse.liquidation_price`
+and :func:`margincourse.liquidation_price_for_tiers` (Binance's FAQ "How to Calculate
+Liquidation Price of USDⓈ-M Futures Contracts"), the bankruptcy price from
+:func:`margincourse.bankruptcy_price`, Bybit's variant from
+:func:`margincourse.bybit_liquidation_price`, and what happens to the money from
+:class:`margincourse.Account` run over candles.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from ...engine import formulas
+from ...engine.account import Account
+from ...engine.paths import generate_path, scenario
+from ..plots import COLORS, Picture, new_figure, price_levels, styled, usdt_axis
+from ...engine.specs import contract, tier_table
+from ..widgets import Dashboard, Question, choice, leverage_slider, price_slider
+
+SYMBOL = "BTCUSDT"
+SIZE = 0.02  # BTC: the seeds' 1,000 USDT account trading 1,000 USDT of notional at 50,000
+ENTRY = 50_000.0
+LEVERAGE = 10
+BALANCE = 1_000.0
+LEVERAGES = (1, 2, 3, 5, 10, 20, 25, 50, 75, 100, 125)
+#: Binance's BTCUSDT liquidation fee rate (its "insurance clearance fee"): BTCUSDT's
+#: "liquidationFee": "0.012500" in Binance USDⓈ-M exchangeInfo (GET /fapi/v1/exchangeInfo),
+#: snapshot with serverTime 1711627208783 (2024-03-28). Binance pays the fee into its insurance fund.
+BINANCE_LIQUIDATION_FEE = 0.0125
+
+PATH_SEED = 48  # a week that rises about 10 %, then falls through two jumps
+PATH_HOURS = 168
+CHART_LIMIT = 30.0  # the dashboard's chart shows moves from -30 % to +30 % of the entry
+ENTRY_RANGE = (20_000.0, 100_000.0)
+
+
+def _never(value, scale):
+    """True when a price is at or below zero (up to rounding): the market cannot get there."""
+    return value <= 1e-9 * scale
+
+
+def _num(x):
+    """A number as the derivation prints it: thousands separators, no needless zeros."""
+    text = f"{x:,.10f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+
+
+# --------------------------------------------------------------------------- the derivation
+
+
+def derivation(side, entry_price, size, margin, mmr, maintenance_amount=0.0):
+    """Solve "margin balance = maintenance margin" for the price, step by step, with numbers.
+
+    Returns a :class:`Derivation`; ``print`` it for the steps, read ``.values`` for the numbers.
+    """
+    sign = formulas.side_sign(side)
+    lp = formulas.liquidation_price(side, entry_price, size, margin, mmr, maintenance_amount)
+    left = margin + maintenance_amount - sign * size * entry_price  # WB + cum - side x Q x EP
+    coefficient = size * mmr - sign * size  # Q x MMR - side x Q
+    balance_at_lp = margin + sign * size * (lp - entry_price)
+    mm_at_lp = size * lp * mmr - maintenance_amount
+    op = "+" if sign > 0 else "-"
+    lines = [
+        f"Isolated {side}: Q = {_num(size)} BTC, EP = {_num(entry_price)} USDT, margin WB = {_num(margin)} USDT, "
+        f"MMR = {mmr * 100:g} %, cum = {_num(maintenance_amount)} USDT, side = {sign:+d}",
+        "",
+        "1. Margin balance at a mark price P  = WB + side x Q x (P - EP)",
+        f"                                      = {_num(margin)} {op} {_num(size)} x (P - {_num(entry_price)})",
+        "2. Maintenance margin at P           = Q x P x MMR - cum",
+        f"                                      = {_num(size * mmr)} x P - {_num(maintenance_amount)}",
+        "3. Liquidation: margin balance = maintenance margin",
+        f"   {_num(margin)} {op} {_num(size)} x P {'-' if sign > 0 else '+'} {_num(size * entry_price)}"
+        f" = {_num(size * mmr)} x P - {_num(maintenance_amount)}",
+        "4. Numbers to the left, P to the right:  WB + cum - side x Q x EP = (Q x MMR - side x Q) x LP",
+        f"   {_num(margin)} + {_num(maintenance_amount)} {'-' if sign > 0 else '+'} {_num(size * entry_price)}"
+        f" = ({_num(size * mmr)} {'-' if sign > 0 else '+'} {_num(size)}) x LP",
+        f"   {_num(left)} = {_num(coefficient)} x LP",
+        f"5. LP = {_num(left)} / {_num(coefficient)} = {lp:,.2f} USDT "
+        f"({abs(lp / entry_price - 1) * 100:.2f} % {'below' if lp < entry_price else 'above'} the entry)",
+        "",
+        f"Check at LP: margin balance = {balance_at_lp:,.4f} USDT, maintenance margin = {mm_at_lp:,.4f} USDT",
+    ]
+    values = {
+        "numerator": left,
+        "denominator": coefficient,
+        "liquidation price": lp,
+        "margin balance at LP": balance_at_lp,
+        "maintenance margin at LP": mm_at_lp,
+    }
+    return Derivation(lines, values)
+
+
+class Derivation:
+    """The steps of :func:`derivation` as text, and the numbers they produced."""
+
+    def __init__(self, lines, values):
+        self.lines = list(lines)
+        self.values = dict(values)
+
+    def __str__(self):
+        return "\n".join(self.lines)
+
+    __repr__ = __str__
+
+
+def tier_candidates(side, entry_price, size, margin, tiers=None, first=4):
+    """Binance's note made visible: the liquidation price computed with each tier's MMR and cum.
+
+    Only one tier is consistent: the one that holds the notional at *its own*
+    liquidation price. :func:`margincourse.liquidation_price_for_tiers` picks it.
+    """
+    tiers = tiers or tier_table(SYMBOL, "binance")
+    entry_tier = tiers.tier_for(size * entry_price).tier
+    rows = []
+    for t in tiers.tiers[:first]:
+        lp = formulas.liquidation_price(side, entry_price, size, margin, t.mmr, t.maintenance_amount)
+        value = size * lp
+        rows.append({
+            "tier": t.tier,
+            "notional range (USDT)": f"{t.floor:,.0f} - {t.cap:,.0f}",
+            "MMR": f"{t.mmr * 100:.2f} %",
+            "cum (USDT)": f"{t.maintenance_amount:,.0f}",
+            "LP with this tier (USDT)": round(lp, 2),
+            "notional at that LP (USDT)": round(value, 2),
+            "consistent?": "yes" if t.floor <= value < t.cap else "no",
+            "tier at entry?": "yes" if t.tier == entry_tier else "",
+        })
+    return pd.DataFrame(rows).set_index("tier")
+
+
+# --------------------------------------------------------------------------- one position's numbers
+
+
+def position_figures(side, entry_price, leverage, size=SIZE, exchange="binance", symbol=SYMBOL):
+    """Everything the lesson says about one isolated position opened with its initial margin.
+
+    ``liquidation price`` and ``bankruptcy price`` are ``None`` when they are at or below
+    zero: the market cannot get there (exchanges show "--").
+    """
+    size = contract(symbol).check_size(size)
+    tiers = tier_table(symbol, exchange)
+    tiers.check_leverage(leverage, size * entry_price)
+    margin = formulas.initial_margin(size, entry_price, leverage)
+    lp = formulas.liquidation_price_for_tiers(side, entry_price, size, margin, tiers)
+    bp = formulas.bankruptcy_price(side, entry_price, size, margin)
+    lp = None if _never(lp, entry_price) else lp
+    bp = None if _never(bp, entry_price) else bp
+    rate = amount = mm_at_lp = None
+    if lp is not None:
+        tier = tiers.tier_for(size * lp)
+        rate = tier.mmr + tiers.maintenance_fee_rate
+        amount = tier.maintenance_amount
+        mm_at_lp = tiers.maintenance_margin(size * lp)
+    return {
+        "side": side,
+        "entry price": entry_price,
+        "size": size,
+        "leverage": leverage,
+        "exchange": exchange,
+        "initial margin": margin,
+        "liquidation price": lp,
+        "move to liquidation": None if lp is None else lp / entry_price - 1,
+        "bankruptcy price": bp,
+        "move to bankruptcy": None if bp is None else bp / entry_price - 1,
+        "maintenance margin rate at LP": rate,
+        "maintenance amount at LP": amount,
+        "maintenance margin at LP": mm_at_lp,
+    }
+
+
+def distance_table(leverages=LEVERAGES, size=SIZE, entry_price=ENTRY, exchange="binance"):
+    """How far price may move before an isolated long or short is liquidated, by leverage."""
+    rows = []
+    for leverage in leverages:
+        long = position_figures("long", entry_price, leverage, size, exchange)
+        short = position_figures("short", entry_price, leverage, size, exchange)
+        rows.append({
+            "leverage": f"{leverage}x",
+            "long: liquidation price": "never (LP <= 0)" if long["liquidation price"] is None
+            else f"{long['liquidation price']:,.2f}",
+            "long: price may fall": "all the way" if long["liquidation price"] is None
+            else f"{-long['move to liquidation'] * 100:.2f} %",
+            "short: liquidation price": f"{short['liquidation price']:,.2f}",
+            "short: price may rise": f"{short['move to liquidation'] * 100:.2f} %",
+            "margin used up at (1 / leverage)": f"{100 / leverage:.2f} %",
+        })
+    return pd.DataFrame(rows).set_index("leverage")
+
+
+@styled
+def distance_figure(leverages=LEVERAGES, size=SIZE, entry_price=ENTRY, exchange="binance"):
+    """The distance to liquidation against leverage, long and short, on log-log axes."""
+    tiers = tier_table(SYMBOL, exchange)
+    grid = np.geomspace(1, 125, 200)
+    marks = np.asarray(leverages, dtype=float)
+    curves = {}
+    for name, x in (("grid", grid), ("marks", marks)):
+        margins = formulas.initial_margin(size, entry_price, x)
+        curves[name] = (
+            formulas.liquidation_price_for_tiers("long", entry_price, size, margins, tiers),
+            formulas.liquidation_price_for_tiers("short", entry_price, size, margins, tiers),
+        )
+    figure, ax = new_figure()
+    long, short = curves["grid"]
+    # A long whose liquidation price is at or below 0 is never liquidated: leave it off the curve
+    # rather than draw it as "liquidated after a 100 % fall".
+    long_fall = np.where(long > 1e-9 * entry_price, (1 - long / entry_price) * 100, np.nan)
+    ax.plot(grid, long_fall, color=COLORS["isolated"], linewidth=4, alpha=0.45,
+            label="long: fall to liquidation")
+    ax.plot(grid, (short / entry_price - 1) * 100, color=COLORS["cross"], linewidth=1.6,
+            label="short: rise to liquidation")
+    ax.plot(grid, 100 / grid, color=COLORS["bankruptcy"], linestyle=":", label="margin used up (1 / leverage)")
+    long, short = curves["marks"]
+    reachable = long > 1e-9 * entry_price
+    ax.plot(marks[reachable], (1 - long[reachable] / entry_price) * 100, "o", color=COLORS["isolated"], markersize=5)
+    never = ", ".join(f"{x:g}x" for x in marks[~reachable])
+    if never:  # no point for them: a text above the curves says why
+        ax.text(marks[0] * 1.05, 125, f"{never} long: never liquidated (its liquidation price is 0 or below)",
+                color=COLORS["isolated"], fontsize=9, va="center")
+    ax.plot(marks, (short / entry_price - 1) * 100, "o", color=COLORS["cross"], markersize=3)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.minorticks_off()
+    ax.set_xticks(marks, [f"{x:g}" for x in marks])
+    ticks = [0.2, 0.5, 1, 2, 5, 10, 20, 50, 100]
+    ax.set_yticks(ticks, [f"{t:g} %" for t in ticks])
+    ax.set_ylim(0.2, 150)
+    ax.set_xlabel("leverage (x, log scale)")
+    ax.set_ylabel("price move to liquidation (log scale)")
+    ax.set_title(f"Isolated BTCUSDT on {exchange.capitalize()}: the room shrinks like 1 / leverage")
+    ax.legend(loc="lower left")
+    return Picture(figure)
+
+
+# --------------------------------------------------------------------------- liquidation in an account
+
+
+def _isolated_account(side, leverage, entry_price=ENTRY, size=SIZE, liquidation_fee=0.0, balance=BALANCE,
+                      exchange="binance"):
+    account = Account(balance, liquidation_fee=liquidation_fee, exchange=exchange)
+    position = account.open(SYMBOL, side, size, entry_price, leverage=leverage, mode="isolated")
+    return account, position
+
+
+def wick_candles(entry_price=ENTRY, n=120):
+    """``mc.scenario("wick_down_30")``: flat, one candle with a 30 % lower wick, flat again."""
+    return scenario("wick_down_30", start_price=entry_price, n=n)
+
+
+def wick_table(leverages=(3, 5, 10, 20), entry_price=ENTRY, size=SIZE):
+    """Isolated longs run through the 30 % wick: which ones the wick liquidates."""
+    candles = wick_candles(entry_price)
+    rows = []
+    for leverage in leverages:
+        account, position = _isolated_account("long", leverage, entry_price, size)
+        lp = account.liquidation_price(position)
+        timeline = account.run(candles)
+        events = timeline.attrs["events"]
+        rows.append({
+            "leverage": f"{leverage}x",
+            "liquidation price": round(lp, 2),
+            "lowest close": float(candles["close"].min()),
+            "lowest low (the wick)": float(candles["low"].min()),
+            "liquidated?": "yes, by the wick" if events else "no",
+            "margin lost (USDT)": round(sum(e.collateral_lost for e in events), 2),
+            "wallet after (USDT)": round(account.wallet_balance, 2),
+        })
+    return pd.DataFrame(rows).set_index("leverage")
+
+
+@styled
+def wick_figure(leverage=LEVERAGE, survivor=3, entry_price=ENTRY, size=SIZE, window=(40, 81)):
+    """The wick scenario's candles, a 10x long's price levels and where it was liquidated.
+
+    The liquidation price of a ``survivor``-x long, which the wick does not reach, is drawn too.
+    """
+    candles = wick_candles(entry_price)
+    account, position = _isolated_account("long", leverage, entry_price, size)
+    lp = account.liquidation_price(position)
+    bp = account.bankruptcy_price(position)
+    timeline = account.run(candles)
+    event = timeline.attrs["events"][0]
+    other, other_position = _isolated_account("long", survivor, entry_price, size)
+    survivor_lp = other.liquidation_price(other_position)
+    minutes = np.arange(len(candles))
+    part = slice(*window)
+    figure, ax = new_figure()
+    ax.vlines(minutes[part], candles["low"].to_numpy()[part], candles["high"].to_numpy()[part],
+              color=COLORS["price"], linewidth=2.5, label="candle low-high (the wick)")
+    ax.plot(minutes[part], candles["close"].to_numpy()[part], "o-", color=COLORS["price"], markersize=3,
+            linewidth=1, label="close")
+    price_levels(ax, entry_price, lp, bp)
+    ax.axhline(survivor_lp, color=COLORS["wallet"], linestyle="-.",
+               label=f"{survivor:g}x long's liquidation {survivor_lp:,.1f} (not reached)")
+    row = timeline.index.get_loc(event.time)
+    ax.plot([row], [event.price], "X", color=COLORS["liquidation"], markersize=12,
+            label=f"{leverage:g}x long liquidated here", zorder=5)
+    ax.annotate("every close stays at the entry price", (minutes[row] + 3, entry_price),
+                xytext=(minutes[row] + 5, entry_price * 0.95),
+                arrowprops={"arrowstyle": "->", "color": COLORS["price"]}, fontsize=9)
+    ax.set_ylim(entry_price * 0.62, entry_price * 1.04)
+    ax.set_xlim(window[0] - 1, window[1])
+    usdt_axis(ax.yaxis)
+    ax.set_xlabel("minute of the scenario")
+    ax.set_ylabel("price (USDT)")
+    ax.set_title(f"A 30 % wick liquidates a {leverage:g}x long whose close price never moved")
+    figure.set_size_inches(8, 5.2)
+    figure.legend(loc="outside lower center", ncols=2)
+    return Picture(figure)
+
+
+#: Row labels of :func:`settlement_table`: on Binance the liquidation fee itself is paid into the
+#: insurance fund (Binance FAQ "Insurance Fund": it "is designed to use the collateral from fees on
+#: non-bankrupt clients to cover losses when the client accounts go below 0 in value"), so the fund
+#: gets the fee *and* whatever is left over after it. The fee charged is the fee rate times the
+#: notional liquidated, capped at what is left of the margin (the engine's rule).
+FEE_ROW = "liquidation fee, to the insurance fund (USDT)"
+LEFT_OVER_ROW = "left after the fee, to the insurance fund (USDT)"
+
+
+def settlement_table(leverage=LEVERAGE, entry_price=ENTRY, size=SIZE, gap_price=None):
+    """Where the money goes when the 10x long is liquidated: with and without a fee, and in a gap.
+
+    Columns: the mark moves continuously to the liquidation price (no fee; Binance's
+    1.25 % BTCUSDT fee), and the price gaps to ``gap_price`` (default: the
+    ``gap_down_15`` scenario's level, 15 % lower) with the fee.
+    """
+    if gap_price is None:
+        gap_price = float(scenario("gap_down_15", start_price=entry_price)["low"].min())
+    cases = {}
+    for label, fee, gap in (
+        ("falls to the LP, no fee", 0.0, False),
+        (f"falls to the LP, {BINANCE_LIQUIDATION_FEE * 100:g} % fee", BINANCE_LIQUIDATION_FEE, False),
+        (f"gaps to {gap_price:,.0f}, {BINANCE_LIQUIDATION_FEE * 100:g} % fee", BINANCE_LIQUIDATION_FEE, True),
+    ):
+        account, position = _isolated_account("long", leverage, entry_price, size, liquidation_fee=fee)
+        lp = account.liquidation_price(position)
+        (event,) = account.mark({SYMBOL: gap_price if gap else lp * 0.999}, gap=gap)
+        cases[label] = {
+            "executed at (USDT)": event.price,
+            "bankruptcy price (USDT)": event.bankruptcy_price,
+            "realized PnL (USDT)": event.realized_pnl,
+            "left of the margin (USDT)": position.margin + event.realized_pnl,
+            "fee rate x notional liquidated (USDT)": fee * size * event.price,
+            FEE_ROW: event.liquidation_fee,
+            LEFT_OVER_ROW: event.insurance_fund_contribution,
+            "paid by the insurance fund (USDT)": event.insurance_fund_loss,
+            "margin lost by the trader (USDT)": event.collateral_lost,
+            "wallet after (USDT)": event.wallet_after,
+        }
+    return pd.DataFrame(cases).round(2)
+
+
+def bybit_comparison(entry_price=20_000.0, size=1.0, leverage=50, mmr=0.005):
+    """Bybit's worked example next to Binance's formula for the same trade."""
+    margin = formulas.initial_margin(size, entry_price, leverage)
+    binance = tier_table(SYMBOL, "binance")
+    bybit = formulas.bybit_liquidation_price("long", entry_price, leverage, mmr)
+    same_rate = formulas.liquidation_price("long", entry_price, size, margin, mmr)
+    tiered = formulas.liquidation_price_for_tiers("long", entry_price, size, margin, binance)
+    tier = binance.tier_for(size * tiered)
+    rows = {
+        f"Bybit: MM at the entry price, MMR {mmr * 100:g} %": (bybit, size * entry_price * mmr, entry_price),
+        f"Binance formula, same MMR {mmr * 100:g} %": (same_rate, size * same_rate * mmr, same_rate),
+        f"Binance with its BTCUSDT tiers (MMR {tier.mmr * 100:g} %)": (
+            tiered, binance.maintenance_margin(size * tiered), tiered),
+    }
+    bankruptcy = formulas.bankruptcy_price("long", entry_price, size, margin)
+    frame = pd.DataFrame(
+        [
+            {
+                "rule": name,
+                "maintenance margin measured at (USDT)": round(at, 2),
+                "maintenance margin (USDT)": round(mm, 2),
+                "liquidation price (USDT)": round(lp, 2),
+                "above the bankruptcy price by (USDT)": round(lp - bankruptcy, 2),
+            }
+            for name, (lp, mm, at) in rows.items()
+        ]
+    ).set_index("rule")
+    frame.attrs["bankruptcy price"] = bankruptcy
+    return frame
+
+
+# --------------------------------------------------------------------------- the dashboard
+
+
+@lru_cache(maxsize=1)
+def _relative_path():
+    """A seeded week of hourly BTC-like candles, divided by its first open (so it starts at 1)."""
+    path = generate_path(PATH_HOURS, interval="1h", seed=PATH_SEED, start_price=ENTRY)
+    prices = path[["open", "high", "low", "close"]]
+    relative = prices / float(prices["open"].iloc[0])
+    relative.index = pd.RangeIndex(len(relative), name="hour")
+    return relative
+
+
+def path_candles(entry_price):
+    """The dashboard's week of hourly candles, rescaled so the first candle opens at ``entry_price``."""
+    return _relative_path() * entry_price
+
+
+def path_outcome(side, entry_price, leverage, size=SIZE, exchange="binance"):
+    """Run an isolated position over the dashboard's week: the liquidation event, or None."""
+    margin = formulas.initial_margin(size, entry_price, leverage)
+    account, _ = _isolated_account(side, leverage, entry_price, size, balance=max(BALANCE, 2 * margin),
+                                   exchange=exchange)
+    timeline = account.run(path_candles(entry_price))
+    events = timeline.attrs["events"]
+    return events[0] if events else None
+
+
+def _price_text(value):
+    return "none: price would have to reach 0 (exchanges show --)" if value is None else f"{value:,.2f} USDT"
+
+
+def _readout(f, event, candles):
+    side = f["side"]
+    lp, bp = f["liquidation price"], f["bankruptcy price"]
+    readout = {
+        "initial margin (isolated)": f"{f['initial margin']:,.2f} USDT",
+        "liquidation price": _price_text(lp),
+        "distance from entry": "price cannot fall that far" if lp is None
+        else f"{f['move to liquidation'] * 100:+.2f} %",
+        "bankruptcy price (margin balance = 0)": _price_text(bp),
+    }
+    if lp is not None and bp is not None:
+        readout["gap liquidation -> bankruptcy"] = f"{abs(lp - bp):,.2f} USDT per BTC"
+    if lp is not None:
+        readout["maintenance margin at the liquidation price"] = (
+            f"{f['maintenance margin at LP']:,.2f} USDT (rate {f['maintenance margin rate at LP'] * 100:.2f} %)"
+        )
+    else:
+        readout["maintenance margin at the liquidation price"] = "none: no liquidation price"
+    if event is not None:
+        hour = int(candles.index.get_loc(event.time))
+        extreme = "low" if side == "long" else "high"
+        readout["this week's path"] = (
+            f"liquidated in hour {hour} (candle {extreme} {candles[extreme].iloc[hour]:,.2f}), "
+            f"margin of {event.collateral_lost:,.2f} USDT lost"
+        )
+    else:
+        extreme = candles["low"].min() if side == "long" else candles["high"].max()
+        readout["this week's path"] = (
+            f"survives all {len(candles)} hours ({'lowest low' if side == 'long' else 'highest high'} "
+            f"{extreme:,.2f} USDT)"
+        )
+    return readout
+
+
+@styled
+def dashboard(side="long", entry_price=ENTRY, leverage=LEVERAGE, exchange="binance"):
+    """Leverage, entry price, side and exchange; the liquidation line moves over a seeded week of prices."""
+    spec = contract(SYMBOL)
+    controls = {
+        "side": choice("side", ["long", "short"], side),
+        "entry_price": price_slider("entry price (USDT)", entry_price, *ENTRY_RANGE, spec.tick_size),
+        "leverage": leverage_slider(leverage, int(spec.max_leverage)),
+        "exchange": choice("exchange", ["binance", "bitget"], exchange),
+    }
+    relative = _relative_path()
+    hours = np.arange(len(relative))
+    figure, ax = new_figure()
+    ax.vlines(hours, (relative["low"] - 1) * 100, (relative["high"] - 1) * 100, color=COLORS["price"],
+              linewidth=1, alpha=0.6, label="hourly low-high")
+    ax.plot(hours, (relative["close"] - 1) * 100, color=COLORS["price"], linewidth=1.2, label="close")
+    ax.axhline(0, color=COLORS["entry"], linestyle="--", label="entry")
+    (liq,) = ax.plot([0, hours[-1]], [np.nan, np.nan], color=COLORS["liquidation"], linewidth=2,
+                     label="liquidation price")
+    (bank,) = ax.plot([0, hours[-1]], [np.nan, np.nan], color=COLORS["bankruptcy"], linestyle=":", linewidth=2,
+                      label="bankruptcy price")
+    (hit,) = ax.plot([np.nan], [np.nan], "X", color=COLORS["liquidation"], markersize=11,
+                     label="liquidated here", zorder=5)
+    ax.set_xlim(-2, hours[-1] + 2)
+    ax.set_ylim(-CHART_LIMIT, CHART_LIMIT)
+    ax.set_xticks(np.arange(0, len(hours) + 1, 24))
+    ax.set_xlabel("hours after entry")
+    ax.set_ylabel("price vs entry (%)")
+    ax.set_title("One week of BTC-like prices, drawn relative to your entry")
+    figure.legend(loc="outside right center")
+
+    def update(side, entry_price, leverage, exchange):
+        f = position_figures(side, entry_price, leverage, SIZE, exchange)
+        candles = path_candles(entry_price)
+        event = path_outcome(side, entry_price, leverage, SIZE, exchange)
+        lp, bp = f["liquidation price"], f["bankruptcy price"]
+        liq.set_ydata([np.nan] * 2 if lp is None else [(lp / entry_price - 1) * 100] * 2)
+        bank.set_ydata([np.nan] * 2 if bp is None else [(bp / entry_price - 1) * 100] * 2)
+        if event is None:
+            hit.set_data([np.nan], [np.nan])
+        else:
+            hour = candles.index.get_loc(event.time)
+            hit.set_data([hour], [(event.price / entry_price - 1) * 100])
+        return _readout(f, event, candles)
+
+    return Dashboard(
+        "Liquidation: move leverage, entry price, side and exchange",
+        controls, figure, update, animated=[liq, bank, hit],
+        note=f"An isolated position of {SIZE} BTC opened with its initial margin. Lines beyond "
+             f"±{CHART_LIMIT:g} % are off the chart; the readout always has them.",
+    )
+
+
+# --------------------------------------------------------------------------- questions
+
+
+def questions():
+    """Check-your-understanding questions for lesson 3 (every number computed by the engine)."""
+    story = position_figures("long", ENTRY, LEVERAGE)
+    lp, bp = story["liquidation price"], story["bankruptcy price"]
+    gap = settlement_table().iloc[:, 2]
+    lost = gap["margin lost by the trader (USDT)"]
+    one_x = position_figures("short", ENTRY, 1)
+    bybit = bybit_comparison()
+    bybit_lp, binance_lp = bybit["liquidation price (USDT)"].iloc[0], bybit["liquidation price (USDT)"].iloc[1]
+    buffer = ("Some margin is still left when the exchange closes you: the maintenance margin, "
+              "which pays the liquidation fee and goes to the insurance fund.")
+    twice = f"Yes, at {one_x['liquidation price']:,.2f}: close to twice the entry price of {ENTRY:,.0f}"
+    return [
+        Question(
+            "Binance liquidates a position when which price reaches the liquidation price?",
+            {
+                "The last traded price on Binance": "The last trade on the exchange's own order book can spike "
+                                                    "on one large order; the mark price is there to protect you "
+                                                    "from that.",
+                "The mark price": "An index-based fair price (a basket of spot exchanges plus funding data), so "
+                                  "one wild trade on the exchange's own order book cannot liquidate you.",
+                "The close of the current 1-minute candle": "Exchanges do not wait for a candle to close; the mark "
+                                                            "price is checked all the time. (The course's "
+                                                            "simulations use each candle's low or high, which is "
+                                                            "closer to that.)",
+            },
+            answer="The mark price",
+        ),
+        Question(
+            f"Your 10x isolated long ({SIZE} BTC at {ENTRY:,.0f} USDT) has its liquidation price at {lp:,.2f} and "
+            f"its bankruptcy price at {bp:,.2f}. Why are they different?",
+            {
+                "The bankruptcy price includes the fee paid to open the trade.":
+                    "The bankruptcy price is simply where the margin balance is zero; no fee is in it.",
+                "They differ only by rounding to the 0.1 USDT tick.":
+                    f"The gap is {lp - bp:,.2f} USDT per BTC, far more than a tick: it is the maintenance margin "
+                    "divided by the size.",
+                buffer: "Between the two prices lies the maintenance margin buffer, so the exchange can close the "
+                        "position before it owes more than your collateral.",
+            },
+            answer=buffer,
+        ),
+        Question(
+            f"The price gaps from {ENTRY:,.0f} to {gap['executed at (USDT)']:,.0f} USDT, past the bankruptcy price, "
+            "before the exchange can act. How much does your isolated 10x long lose?",
+            {
+                f"{-gap['realized PnL (USDT)']:,.2f} USDT": "That is the position's loss at the gap price; the part "
+                                                            "beyond your margin is paid by the insurance fund.",
+                f"{lost:,.2f} USDT": "The isolated margin and no more; the insurance fund pays the other "
+                                     f"{gap['paid by the insurance fund (USDT)']:,.2f} USDT.",
+                "Nothing: the gap skipped the liquidation price": "Skipping the price does not save the position: "
+                                                                  "it is liquidated at the first price the exchange "
+                                                                  "sees beyond it.",
+            },
+            answer=f"{lost:,.2f} USDT",
+        ),
+        Question(
+            "Can an isolated 1x short be liquidated?",
+            {
+                twice: "A short loses more the higher price goes, without limit; 1x margin covers a doubling "
+                       "and no more.",
+                "No: at 1x the whole notional is posted as margin": "That makes a 1x long safe (price cannot fall "
+                                                                    "below 0), not a short: price can more than "
+                                                                    "double.",
+                "Only in cross margin mode": "Isolated positions are liquidated too; the mode only decides which "
+                                              "collateral backs them.",
+            },
+            answer=twice,
+        ),
+        Question(
+            "Bybit measures the maintenance margin at the entry price, Binance at the liquidation price. "
+            "For the same long and the same MMR, whose liquidation price is higher?",
+            {
+                f"Binance's ({binance_lp:,.2f} against {bybit_lp:,.2f})":
+                    "The other way round: a larger maintenance margin (Bybit's, measured at the higher entry price) "
+                    "means an earlier liquidation for a long.",
+                "Neither: they are always equal": "They differ by the maintenance rate times the distance to "
+                                                  "liquidation, a dollar or two here.",
+                f"Bybit's ({bybit_lp:,.2f} against {binance_lp:,.2f})":
+                    "For a long the entry is above the liquidation price, so the maintenance margin measured at "
+                    "entry is a little larger and the position is closed a little sooner.",
+            },
+            answer=f"Bybit's ({bybit_lp:,.2f} against {binance_lp:,.2f})",
+        ),
+    ]

@@ -1,0 +1,718 @@
+"""Lesson 4, cross vs isolated: the same trade behind a ring-fenced bucket or behind the whole wallet.
+
+Every number comes from the account engine (:class:`margincourse.Account`). The
+dashboard's curves are computed with the pure formulas of :mod:`margincourse.engine.formulas`
+(vectorised over a grid of prices), and the tests check that they equal what the
+engine gives at every grid price.
+
+The lesson's trade is the seeds' one: a 1,000 USDT account puts 100 USDT of margin
+on a BTCUSDT long at 50,000 USDT. Its size depends on the leverage
+(``size = 100 x leverage / 50,000``): 0.02 BTC at 10x, 0.1 BTC at 50x. No trading
+fees are charged in this lesson, so every figure is exact to the cent; fees come
+on top in real trading.
+
+A price on a slider or in a table means: BTC's mark price moved *straight* from the
+entry price to there. For a long, a liquidation on the way down has then already
+happened; the engine's :meth:`Account.mark` treats the move the same way.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from matplotlib.ticker import MultipleLocator
+
+import numpy as np
+import pandas as pd
+
+from ...engine import formulas
+from ...engine.account import Account
+from ...basics.errors import MarginInputError
+from ...engine.paths import scenario
+from ..plots import COLORS, Picture, new_figure, styled, usdt_axis
+from ...engine.specs import contract, tier_table
+from ..widgets import Dashboard, Question, choice, leverage_slider, price_slider
+
+SYMBOL = "BTCUSDT"
+WALLET = 1_000.0  # the seeds' account
+MARGIN = 100.0  # the seeds' trade: 100 USDT of margin
+ENTRY = 50_000.0
+PRICE_LOW, PRICE_HIGH = 20_000.0, 52_000.0  # the dashboard's price range
+GRID = np.linspace(PRICE_LOW, PRICE_HIGH, 65)  # every 500 USDT; the curves are straight between jumps
+_STEP = 1e-3  # a curve's jump at a liquidation price is drawn between LP + _STEP and LP - _STEP
+MODES = ("isolated", "cross")
+
+# The BTC + ETH examples: the lesson's 50x BTC long plus an ETH position.
+ETH_ENTRY = 3_000.0
+HEDGE_ETH_ENTRY = 2_500.0
+
+
+
+
+# ----------------------------------------------------------------- the trade
+
+
+def trade_size(leverage, margin=MARGIN, price=ENTRY, symbol=SYMBOL):
+    """The size that ``margin`` USDT opens at ``leverage``: ``margin x leverage / price``, in whole contracts.
+
+    >>> trade_size(10), trade_size(50)
+    (0.02, 0.1)
+    """
+    spec = contract(symbol)
+    contracts = round(margin * leverage / price / spec.contract_size)
+    if contracts < 1:
+        raise MarginInputError(
+            f"leverage must give at least one {symbol} contract of {spec.contract_size} {spec.base} "
+            f"with {margin:,.2f} USDT of margin at {price:,.1f}, got {leverage}"
+        )
+    return spec.check_size(round(contracts * spec.contract_size, 10))
+
+
+def open_trade(mode, leverage, *, auto_add=False, wallet=WALLET, margin=MARGIN, price=ENTRY):
+    """A fresh account holding the lesson's trade: ``margin`` USDT on a BTCUSDT long at ``leverage``.
+
+    Returns ``(account, position)``. ``auto_add`` switches on auto-add margin (isolated
+    only), with Bybit's rule: the initial margin each time, up to 1x.
+
+    >>> account, position = open_trade("isolated", 10)
+    >>> account.wallet_balance, position.size, position.margin
+    (1000.0, 0.02, 100.0)
+    """
+    account = Account(wallet, auto_add_rule="initial_margin")
+    position = account.open(SYMBOL, "long", trade_size(leverage, margin, price), price, leverage=leverage,
+                            mode=mode, auto_add_margin=auto_add)
+    return account, position
+
+
+@lru_cache(maxsize=512)
+def _opened(mode, leverage, auto_add):
+    return open_trade(mode, leverage, auto_add=auto_add)[0]
+
+
+def snapshot(mode, leverage, price, *, auto_add=False):
+    """The account after BTC's mark moves straight from 50,000 to ``price`` (the engine's numbers).
+
+    Returns a dict: ``wallet``, ``equity``, ``loss`` (1,000 minus equity), ``open``,
+    ``margin`` (isolated: the bucket; cross: the initial margin), ``margin_balance``
+    (what backs the position: the bucket or the cross wallet, plus unrealized PnL),
+    ``maintenance``, ``liquidation_price``, ``auto_added`` (USDT moved in by
+    auto-add), and once liquidated ``liquidated_at`` and ``lost``.
+
+    >>> s = snapshot("isolated", 50, 45_000)
+    >>> s["open"], round(s["liquidated_at"], 2), s["lost"], s["wallet"]
+    (False, 49196.79, 100.0, 900.0)
+    """
+    return _describe(moved_account(mode, leverage, price, auto_add=auto_add), mode)
+
+
+_SEGMENTS: dict = {}
+
+
+def moved_account(mode, leverage, price, *, auto_add=False):
+    """The engine's account after the mark moved straight from 50,000 to ``price``.
+
+    Same result as ``open_trade(...)`` then ``account.mark({"BTCUSDT": price})`` (the
+    tests check it), but quicker for a slider: between two consecutive trigger prices
+    (liquidation or auto-add) nothing happens to the account except the mark, so the
+    engine's state on reaching each stretch is kept and copied.
+    """
+    leverage, auto_add, price = int(leverage), bool(auto_add), float(price)
+    triggers = _triggers(mode, leverage, auto_add)
+    if np.any(np.abs(triggers - price) < 0.01):  # right at a trigger: let the engine decide afresh
+        account = _opened(mode, leverage, auto_add).copy()
+        account.mark({SYMBOL: price})
+        return account
+    key = (mode, leverage, auto_add, int(np.sum(triggers > price)))
+    if key not in _SEGMENTS:
+        first = _opened(mode, leverage, auto_add).copy()
+        first.mark({SYMBOL: price})
+        _SEGMENTS[key] = first
+    account = _SEGMENTS[key].copy()
+    account.mark({SYMBOL: price})
+    return account
+
+
+@lru_cache(maxsize=512)
+def _triggers(mode, leverage, auto_add):
+    """The prices where something happens on the way down: each auto-add, then the liquidation."""
+    backings = np.array([WALLET]) if mode == "cross" else margin_steps(leverage, auto_add=auto_add)
+    triggers = np.atleast_1d(_liq_price(trade_size(leverage), backings))
+    triggers.flags.writeable = False
+    return triggers
+
+
+def _describe(account, mode):
+    added = sum(e.amount for e in account.events if e.kind == "margin_added")
+    out = {
+        "wallet": account.wallet_balance,
+        "equity": account.equity,
+        "loss": WALLET - account.equity,
+        "open": bool(account.positions),
+        "auto_added": added,
+    }
+    if account.positions:
+        position = account.positions[0]
+        backing = position.margin if mode == "isolated" else account.cross_wallet_balance
+        out.update(
+            margin=position.margin,
+            margin_balance=backing + account.unrealized_pnl(position),
+            maintenance=account.maintenance_margin(position),
+            liquidation_price=account.liquidation_price(position),
+        )
+    else:
+        event = [e for e in account.events if e.kind == "liquidation"][-1]
+        out.update(liquidated_at=event.price, lost=event.collateral_lost, liquidation_price=event.liquidation_price)
+    return out
+
+
+# ----------------------------------------------------------------- curves (pure formulas)
+
+
+def margin_steps(leverage, *, auto_add=False, wallet=WALLET):
+    """The isolated bucket's margin after 0, 1, 2 ... auto-adds (just ``[margin]`` when auto-add is off).
+
+    Bybit's rule [BYBIT-AMR]: each time the mark reaches the liquidation price, the
+    position's initial margin is moved in from the available balance (all of it if
+    less is left), until the position is at 1x (margin = notional).
+
+    >>> margin_steps(50).tolist()
+    [100.0]
+    >>> margin_steps(50, auto_add=True).round(2).tolist()
+    [100.0, 200.0, 300.0, 400.0, 500.0, 600.0, 700.0, 800.0, 900.0, 1000.0]
+    """
+    size = trade_size(leverage)
+    initial = formulas.initial_margin(size, ENTRY, leverage)
+    entry_notional = size * ENTRY
+    steps = [initial]
+    if auto_add:
+        margin = initial
+        while True:
+            amount = min(initial, entry_notional - margin, wallet - margin)
+            if amount <= 1e-9:
+                break
+            margin += amount
+            steps.append(margin)
+    return np.array(steps)
+
+
+def _liq_price(size, backing):
+    return formulas.liquidation_price_for_tiers("long", ENTRY, size, backing, tier_table(SYMBOL))
+
+
+def _grid_with_jumps(prices, jumps):
+    inside = [j for j in jumps if prices[0] < j < prices[-1]]
+    extra = [j + d for j in inside for d in (_STEP, -_STEP)]
+    return np.unique(np.concatenate([prices, extra]))
+
+
+def curves(mode, leverage, *, auto_add=False, prices=GRID):
+    """Wallet, equity, margin balance and maintenance margin after a move from 50,000 straight to each price.
+
+    Pure formulas, vectorised over ``prices`` (the tests check them against the
+    engine). For a long, the margin balance behind the position is
+    ``backing + Q x (P - EP)``; it is liquidated once that is at or below the
+    maintenance margin ``Q x P x MMR - cum`` [BINANCE-LIQ]. ``backing`` is the
+    bucket's margin (isolated) or the whole 1,000 USDT wallet (cross). After a
+    liquidation the trader has lost all of the backing: the wallet drops by it.
+
+    Returns a dict of arrays: ``price`` (the grid, plus a point just above and just
+    below each liquidation or auto-add price so the jumps draw as vertical steps),
+    ``wallet``, ``equity``, ``margin_balance`` and ``maintenance`` (NaN once the
+    position is gone), ``liquidation_price`` (the one in force at that price), and
+    the scalar ``final_liquidation_price``.
+    """
+    if mode not in MODES:
+        raise MarginInputError(f"mode must be 'isolated' or 'cross', got {mode!r}")
+    size = trade_size(leverage)
+    backings = np.array([WALLET]) if mode == "cross" else margin_steps(leverage, auto_add=auto_add)
+    triggers = _triggers(mode, int(leverage), bool(auto_add) and mode == "isolated")
+    price = _grid_with_jumps(np.asarray(prices, dtype=float), triggers)
+    pnl = formulas.unrealized_pnl("long", ENTRY, size, price)
+    maintenance = tier_table(SYMBOL).maintenance_margin(formulas.notional(size, price))
+    breached = backings[:, None] + pnl[None, :] <= maintenance[None, :]  # (steps, prices)
+    gone = breached[-1]
+    step = np.where(gone, len(backings) - 1, np.argmax(~breached, axis=0))
+    backing = backings[step]
+    lost = backings[-1]
+    return {
+        "price": price,
+        "wallet": np.where(gone, WALLET - lost, WALLET),  # auto-add moves margin into the bucket, it spends nothing
+        "equity": np.where(gone, WALLET - lost, WALLET + pnl),
+        "margin_balance": np.where(gone, np.nan, backing + pnl),
+        "maintenance": np.where(gone, np.nan, maintenance),
+        "liquidation_price": triggers[step],
+        "final_liquidation_price": float(triggers[-1]),
+    }
+
+
+# ----------------------------------------------------------------- tables
+
+
+def money(value):
+    """A USDT amount or price as the tables show it: ``1,000.00``."""
+    return f"{value:,.2f}"
+
+
+def _price_text(lp):
+    return "none (0 or below)" if lp <= 0 else money(lp)
+
+
+def _distance_text(lp, entry=ENTRY):
+    return "never" if lp <= 0 else f"{(lp / entry - 1) * 100:+.2f} %"
+
+
+def compare_table(leverages=(10, 50)):
+    """The seeds' trade in both modes at each leverage: what backs it, its liquidation price, its worst loss."""
+    rows = []
+    for leverage in leverages:
+        for mode in MODES:
+            account, position = open_trade(mode, leverage)
+            lp = account.liquidation_price(position)
+            backing = position.margin if mode == "isolated" else account.cross_wallet_balance
+            rows.append({
+                "leverage": f"{leverage}x",
+                "mode": mode,
+                "size (BTC)": f"{position.size:.4f}",
+                "notional": money(position.entry_notional),
+                "backed by": money(backing),
+                "liquidation price": _price_text(lp),
+                "fall to it": _distance_text(lp),
+                "most it can lose": money(account.max_loss(position)),
+            })
+    return pd.DataFrame(rows).set_index(["leverage", "mode"])
+
+
+def walk_table(leverage=50, prices=(50_000, 49_500, 49_000, 45_000, 41_000, 40_000, 30_000)):
+    """Wallet and equity in both modes after BTC moves from 50,000 straight to each price."""
+    rows = []
+    for price in prices:
+        row = {"BTC price": f"{price:,.0f}"}
+        for mode in MODES:
+            s = snapshot(mode, leverage, price)
+            row[(mode, "wallet")] = money(s["wallet"])
+            row[(mode, "equity")] = money(s["equity"])
+            row[(mode, "position")] = "open" if s["open"] else f"liquidated at {s['liquidated_at']:,.2f}"
+        rows.append(row)
+    frame = pd.DataFrame(rows).set_index("BTC price")
+    frame.columns = pd.MultiIndex.from_tuples(frame.columns)
+    return frame
+
+
+def breathing_room_table(leverages=(5, 10, 11, 20, 50, 100, 125)):
+    """How far BTC must fall to liquidate the 100 USDT trade, isolated vs cross, at each leverage."""
+    rows = []
+    for leverage in leverages:
+        row = {"leverage": f"{leverage}x", ("", "size (BTC)"): f"{trade_size(leverage):.4f}"}
+        for mode in MODES:
+            account, position = open_trade(mode, leverage)
+            lp = account.liquidation_price(position)
+            row[(mode, "liquidation price")] = _price_text(lp)
+            row[(mode, "fall to it")] = _distance_text(lp)
+        rows.append(row)
+    frame = pd.DataFrame(rows).set_index("leverage")
+    frame.columns = pd.MultiIndex.from_tuples(frame.columns)
+    return frame
+
+
+def liquidation_table(leverage=50, price=30_000):
+    """What the engine records when the trade is liquidated on the way down to ``price``, in both modes."""
+    columns = {}
+    for mode in MODES:
+        account, _ = open_trade(mode, leverage)
+        event = [e for e in account.mark({SYMBOL: price}) if e.kind == "liquidation"][-1]
+        columns[mode] = {
+            "collateral behind the position": money(event.collateral_lost),
+            "liquidation price (the mark price reached it)": money(event.liquidation_price),
+            "margin balance still left at that price": money(event.collateral_lost + event.realized_pnl),
+            "bankruptcy price (collateral used up)": money(event.bankruptcy_price),
+            "went to the insurance fund": money(event.insurance_fund_contribution),
+            "the trader lost": money(event.collateral_lost),
+            "wallet balance after": money(event.wallet_after),
+        }
+    return pd.DataFrame(columns)
+
+
+# ----------------------------------------------------------------- several positions
+
+
+def btc_eth_account(mode):
+    """The lesson's 50x BTC long plus a 20x long of 1 ETH at 3,000 USDT, in one 1,000 USDT account."""
+    account = Account(WALLET)
+    btc = account.open(SYMBOL, "long", trade_size(50), ENTRY, leverage=50, mode=mode)
+    eth = account.open("ETHUSDT", "long", 1.0, ETH_ENTRY, leverage=20, mode=mode)
+    return account, btc, eth
+
+
+def shared_collateral_table(eth_prices=(3_000, 2_900, 2_800, 2_700, 2_600, 2_500)):
+    """ETH falls, BTC does not move: the equity and BTC's liquidation price in cross and in isolated mode."""
+    rows = []
+    for eth_price in eth_prices:
+        row = {"ETH price": f"{eth_price:,.0f}"}
+        for mode in ("cross", "isolated"):
+            account, btc, eth = btc_eth_account(mode)
+            account.mark({"ETHUSDT": eth_price})
+            row[(mode, "equity")] = money(account.equity)
+            row[(mode, "BTC liq. price")] = money(account.liquidation_price(btc))
+            row[(mode, "ETH position")] = "open" if eth.is_open else "liquidated"
+        rows.append(row)
+    frame = pd.DataFrame(rows).set_index("ETH price")
+    frame.columns = pd.MultiIndex.from_tuples(frame.columns)
+    return frame
+
+
+def mirrored(candles):
+    """The same candles reflected around the first open: a fall becomes an equal rise (and back)."""
+    start = float(candles["open"].iloc[0])
+    out = candles.copy()
+    out["open"] = (2 * start - candles["open"]).round(2)
+    out["close"] = (2 * start - candles["close"]).round(2)
+    out["high"] = (2 * start - candles["low"]).round(2)
+    out["low"] = (2 * start - candles["high"]).round(2)
+    return out
+
+
+def hedge_scenarios(n=120):
+    """Two market-wide moves for BTC and ETH together: 35 % down and back, and 35 % up and back."""
+    down = {SYMBOL: scenario("v_shape_35", start_price=ENTRY, n=n),
+            "ETHUSDT": scenario("v_shape_35", start_price=HEDGE_ETH_ENTRY, n=n)}
+    up = {s: mirrored(c) for s, c in down.items()}
+    return {"35 % down and back": down, "35 % up and back": up}
+
+
+HEDGE_ACCOUNTS = {
+    "BTC long alone, cross": (("BTCUSDT",), "cross"),
+    "ETH short alone, cross": (("ETHUSDT",), "cross"),
+    "BTC long + ETH short, cross": (("BTCUSDT", "ETHUSDT"), "cross"),
+    "BTC long + ETH short, isolated": (("BTCUSDT", "ETHUSDT"), "isolated"),
+}
+
+
+def hedge_account(legs, mode):
+    """A 1,000 USDT account with a 50x BTC long (0.1 BTC at 50,000) and/or a 50x ETH short (2 ETH at 2,500)."""
+    account = Account(WALLET)
+    if "BTCUSDT" in legs:
+        account.open(SYMBOL, "long", trade_size(50), ENTRY, leverage=50, mode=mode)
+    if "ETHUSDT" in legs:
+        account.open("ETHUSDT", "short", 2.0, HEDGE_ETH_ENTRY, leverage=50, mode=mode)
+    return account
+
+
+def hedge_table(n=120):
+    """Each account run over both market-wide moves with ``account.run``: final equity and what was liquidated."""
+    rows = {name: {} for name in HEDGE_ACCOUNTS}
+    for move, candles in hedge_scenarios(n).items():
+        for name, (legs, mode) in HEDGE_ACCOUNTS.items():
+            timeline = hedge_account(legs, mode).run(candles)
+            events = timeline.attrs["events"]
+            rows[name][(move, "final equity")] = money(float(timeline["equity"].iloc[-1]))
+            rows[name][(move, "liquidated")] = "; ".join(
+                f"{e.symbol[:3]} {e.side}, lost {e.collateral_lost:,.2f}" for e in events
+            ) or "nothing"
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    frame.columns = pd.MultiIndex.from_tuples(frame.columns)
+    frame.index.name = "1,000 USDT account"
+    return frame
+
+
+def hedge_lowest_equity(n=120):
+    """The cross pair's lowest equity in each move (the worst moment inside any candle)."""
+    legs, mode = HEDGE_ACCOUNTS["BTC long + ETH short, cross"]
+    return {move: float(hedge_account(legs, mode).run(candles)["equity"].min())
+            for move, candles in hedge_scenarios(n).items()}
+
+
+def margin_to_survive(side, entry_price, size, worst_price, symbol=SYMBOL):
+    """The smallest isolated margin that keeps a position open at ``worst_price``.
+
+    The position survives while ``margin + UPNL > maintenance margin``, so it needs
+    ``margin > maintenance margin(worst) - side x Q x (worst - EP)``.
+
+    >>> round(margin_to_survive("long", 50_000, 0.1, 40_000), 2)
+    1016.0
+    """
+    upnl = formulas.unrealized_pnl(side, entry_price, size, worst_price)
+    maintenance = tier_table(symbol).maintenance_margin(formulas.notional(size, worst_price))
+    return float(maintenance - upnl)
+
+
+def hedge_margin_needs(n=120):
+    """Isolated margin each leg of the pair would need to ride out its bad move (the V's low or the mirror's high)."""
+    moves = hedge_scenarios(n)
+    down, up = moves["35 % down and back"], moves["35 % up and back"]
+    btc = margin_to_survive("long", ENTRY, trade_size(50), float(down[SYMBOL]["low"].min()))
+    eth = margin_to_survive("short", HEDGE_ETH_ENTRY, 2.0, float(up["ETHUSDT"]["high"].max()), "ETHUSDT")
+    return {"BTC long through the fall": btc, "ETH short through the rise": eth}
+
+
+# ----------------------------------------------------------------- adding margin
+
+
+def add_margin_table(amounts=(0, 100, 200, 400, 900), leverage=50):
+    """Margin added by hand to the isolated 50x trade: the new liquidation price and the new loss cap."""
+    rows = []
+    for amount in amounts:
+        account, position = open_trade("isolated", leverage)
+        if amount:
+            account.add_margin(position, amount)
+        lp = account.liquidation_price(position)
+        rows.append({
+            "margin added": money(amount),
+            "bucket": money(position.margin),
+            "liquidation price": _price_text(lp),
+            "fall to it": _distance_text(lp),
+            "most it can lose": money(account.max_loss(position)),
+            "rest of the wallet, out of reach": money(account.wallet_balance - account.max_loss(position)),
+        })
+    return pd.DataFrame(rows).set_index("margin added")
+
+
+def auto_add_events(leverage=50, price=30_000):
+    """The isolated trade with auto-add margin on, marked straight down to ``price``: each event, in order."""
+    account, _ = open_trade("isolated", leverage, auto_add=True)
+    return [e.describe() for e in account.mark({SYMBOL: price})]
+
+
+CRASH_ACCOUNTS = {
+    "isolated": ("isolated", False),
+    "isolated + auto-add margin": ("isolated", True),
+    "cross": ("cross", False),
+}
+
+
+def crash_runs(name="crash_50", leverage=50, n=120):
+    """Run the trade in each setting over a named scenario: ``{setting: timeline}``."""
+    candles = scenario(name, start_price=ENTRY, n=n)
+    runs = {}
+    for label, (mode, auto_add) in CRASH_ACCOUNTS.items():
+        account, _ = open_trade(mode, leverage, auto_add=auto_add)
+        runs[label] = account.run(candles)
+    return runs
+
+
+def crash_table(name="crash_50", leverage=50, n=120):
+    """The three settings over the scenario: final wallet, what was lost, and how many margin top-ups happened."""
+    rows = []
+    for label, timeline in crash_runs(name, leverage, n).items():
+        events = timeline.attrs["events"]
+        liquidation = [e for e in events if e.kind == "liquidation"]
+        rows.append({
+            "setting": label,
+            "auto-adds": sum(e.kind == "margin_added" for e in events),
+            "liquidated at": f"{liquidation[-1].price:,.2f}" if liquidation else "not liquidated",
+            "lost": money(WALLET - float(timeline["wallet_balance"].iloc[-1])),
+            "final wallet": money(float(timeline["wallet_balance"].iloc[-1])),
+        })
+    return pd.DataFrame(rows).set_index("setting")
+
+
+@styled
+def crash_figure(name="crash_50", leverage=50, n=120):
+    """Price and equity over the scenario for isolated, isolated + auto-add, and cross; liquidations marked."""
+    runs = crash_runs(name, leverage, n)
+    figure, (price_ax, money_ax) = new_figure(2, 1, figsize=(8, 5.6), sharex=True)
+    first = next(iter(runs.values()))
+    minutes = np.arange(len(first))
+    price_ax.plot(minutes, first[SYMBOL], color=COLORS["price"], linewidth=1.2, label="BTC price (close)")
+    price_ax.axhline(ENTRY, color=COLORS["entry"], linestyle="--", linewidth=1, label="entry 50,000")
+    price_ax.set_ylabel("price (USDT)")
+    price_ax.set_title(f"The 100 USDT trade at {leverage}x through '{name}', three ways")
+    usdt_axis(price_ax.yaxis)
+    styles = {
+        "isolated": dict(color=COLORS["isolated"], linewidth=2.4),
+        "isolated + auto-add margin": dict(color="#9467bd", linewidth=2.0, linestyle=(0, (5, 3))),
+        "cross": dict(color=COLORS["cross"], linewidth=3.4, alpha=0.6),
+    }
+    for label, timeline in runs.items():
+        money_ax.plot(minutes, timeline["equity"], label=label, **styles[label], zorder=3 if "auto" in label else 2)
+        rows = np.flatnonzero(timeline["events"].str.contains("liquidated").to_numpy())
+        for ax, values in ((money_ax, timeline["equity"]), (price_ax, first[SYMBOL])):
+            ax.plot(minutes[rows], values.to_numpy()[rows], "o", color=styles[label]["color"], markersize=8,
+                    zorder=4)
+    money_ax.plot([], [], "o", color="#555555", label="liquidated here")
+    money_ax.set_ylim(-60, WALLET * 1.15)
+    money_ax.set_ylabel("equity (USDT)")
+    money_ax.set_xlabel("minutes into the scenario")
+    usdt_axis(money_ax.yaxis)
+    price_ax.legend(loc="lower left")
+    handles, labels = money_ax.get_legend_handles_labels()
+    figure.legend(handles, labels, loc="outside lower center", ncol=4)
+    return Picture(figure, f"Figure: equity through {name!r} at {leverage}x: isolated, isolated + auto-add, cross")
+
+
+# ----------------------------------------------------------------- dashboard
+
+_LINES = {
+    "equity": dict(color=COLORS["equity"], linewidth=2.4, label="equity (wallet + unrealized PnL)"),
+    "wallet": dict(color=COLORS["wallet"], linewidth=1.6, linestyle="--", label="wallet balance"),
+    "margin_balance": dict(color="#9467bd", linewidth=1.6, linestyle=":", label="margin balance behind it"),
+    "maintenance": dict(color=COLORS["liquidation"], linewidth=1.0, label="maintenance margin"),
+}
+_TITLES = {
+    "isolated": "Isolated: only the bucket backs the trade",
+    "cross": "Cross: the whole wallet backs the trade",
+}
+
+
+def _liq_readout(s):
+    if not s["open"]:
+        return f"hit at {s['liquidated_at']:,.2f}"
+    lp = s["liquidation_price"]
+    return f"{lp:,.2f} ({(lp / ENTRY - 1) * 100:+.2f} %)" if lp > 0 else "none (0 or below)"
+
+
+def _signed(value):
+    return f"{round(value, 2) + 0.0:+,.2f}"
+
+
+def _pair(iso, cross, fmt=money, unit=" USDT"):
+    return f"{fmt(iso)} | {fmt(cross)}{unit}"
+
+
+@styled
+def dashboard(price=46_000.0, leverage=50, auto_add="off"):
+    """One price slider, two panels: the 100 USDT trade in isolated mode (left) and in cross mode (right)."""
+    spec = contract(SYMBOL)
+    controls = {
+        "price": price_slider("BTC mark price (USDT)", price, PRICE_LOW, PRICE_HIGH, spec.tick_size),
+        "leverage": leverage_slider(leverage, int(tier_table(SYMBOL).tiers[0].max_leverage)),
+        "auto_add": choice("isolated auto-add margin", ["off", "on"], auto_add),
+    }
+    figure, axes = new_figure(1, 2, figsize=(9.2, 4.1), sharey=True)
+    artists, animated = {}, []
+    for ax, mode in zip(axes, MODES):
+        lines = {key: ax.plot([], [], **style)[0] for key, style in _LINES.items()}
+        ax.axvline(ENTRY, color=COLORS["entry"], linestyle="--", linewidth=1, label="entry 50,000")
+        liq = ax.axvline(np.nan, color=COLORS["liquidation"], linewidth=1.6, label="liquidation price")
+        now = ax.axvline(np.nan, color=COLORS["price"], linewidth=1, alpha=0.7, label="current price")
+        (dot,) = ax.plot([np.nan], [np.nan], "o", color=COLORS["equity"], markersize=9, zorder=5)
+        (bucket_dot,) = ax.plot([np.nan], [np.nan], "o", color="#9467bd", markersize=6, zorder=5)
+        ax.set_title(_TITLES[mode])
+        ax.set_xlim(PRICE_LOW - 500, PRICE_HIGH + 500)
+        ax.xaxis.set_major_locator(MultipleLocator(5_000))
+        ax.set_ylim(-60, 1_620)
+        ax.set_xlabel("BTC mark price (USDT)")
+        usdt_axis(ax.xaxis)
+        usdt_axis(ax.yaxis)
+        artists[mode] = dict(lines=lines, liq=liq, now=now, dot=dot, bucket_dot=bucket_dot)
+        animated += [*lines.values(), liq, now, dot, bucket_dot]
+    axes[0].set_ylabel("USDT")
+    handles, labels = axes[0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="outside lower center", ncol=4)
+    shown = {}
+
+    def update(price, leverage, auto_add):
+        added = auto_add == "on"
+        key = (int(leverage), added)
+        snaps = {}
+        for mode in MODES:
+            a = artists[mode]
+            if shown.get(mode) != key:
+                c = curves(mode, leverage, auto_add=added and mode == "isolated")
+                for name, line in a["lines"].items():
+                    line.set_data(c["price"], c[name])
+                shown[mode] = key
+            s = snapshot(mode, leverage, price, auto_add=added and mode == "isolated")
+            snaps[mode] = s
+            lp = s["liquidation_price"]
+            a["liq"].set_xdata([lp if lp > 0 else np.nan] * 2)
+            a["now"].set_xdata([price] * 2)
+            a["dot"].set_data([price], [s["equity"]])
+            a["bucket_dot"].set_data([price], [s["margin_balance"] if s["open"] else np.nan])
+        iso, cross = snaps["isolated"], snaps["cross"]
+        size = trade_size(leverage)
+
+        def balance(s):
+            return money(s["margin_balance"]) if s["open"] else "gone"
+
+        def maintenance(s):
+            return money(s["maintenance"]) if s["open"] else "gone"
+
+        def bucket(s):
+            return money(s["margin"]) if s["open"] else "gone"
+
+        return {
+            "trade": f"{size:.4f} BTC long at 50,000.0: notional {size * ENTRY:,.2f} USDT, "
+                     f"margin {MARGIN:,.2f} USDT ({int(leverage)}x)",
+            "mark price": f"{price:,.1f} USDT ({(price / ENTRY - 1) * 100:+.2f} % from entry)",
+            "": "isolated | cross",
+            "wallet balance": _pair(iso["wallet"], cross["wallet"]),
+            "equity": _pair(iso["equity"], cross["equity"]),
+            "profit (+) or loss (-) so far": _pair(-iso["loss"], -cross["loss"], fmt=_signed),
+            "position's margin (bucket | initial margin)": f"{bucket(iso)} | {bucket(cross)} USDT",
+            "margin balance behind the position": f"{balance(iso)} | {balance(cross)} USDT",
+            "maintenance margin": f"{maintenance(iso)} | {maintenance(cross)} USDT",
+            "liquidation price": f"{_liq_readout(iso)} | {_liq_readout(cross)}",
+            "auto-added into the isolated bucket": (f"{iso['auto_added']:,.2f} USDT" if added else "off"),
+        }
+
+    return Dashboard(
+        "Cross vs isolated: one trade, two kinds of collateral", controls, figure, update, animated=animated,
+        note="Each price means BTC moved straight there from the 50,000 entry. 1,000 USDT account, "
+             "100 USDT of margin, no fees.",
+    )
+
+
+# ----------------------------------------------------------------- questions
+
+
+def questions():
+    """Check-your-understanding questions for lesson 4."""
+    iso50 = snapshot("isolated", 50, 30_000)
+    cross10 = snapshot("cross", 10, 35_000)
+    cross50 = snapshot("cross", 50, 30_000)
+    auto = snapshot("isolated", 50, 30_000, auto_add=True)
+    before = shared_collateral_table((3_000, 2_700))
+    lp_before = before.loc["3,000", ("cross", "BTC liq. price")]
+    lp_after = before.loc["2,700", ("cross", "BTC liq. price")]
+    return [
+        Question(
+            "A 1,000 USDT account opens the 100 USDT, 50x BTC long in ISOLATED mode. BTC crashes from 50,000 to "
+            "30,000. What is left in the wallet?",
+            {
+                f"{iso50['wallet']:,.0f} USDT": f"The bucket's {iso50['lost']:,.0f} USDT is lost; the other "
+                                                f"{iso50['wallet']:,.0f} were never at risk.",
+                f"{cross50['wallet']:,.0f} USDT": "That is what happens in cross mode, where the whole wallet backs the trade.",
+                "1,000 USDT": "The position was liquidated: its margin is gone.",
+            },
+            answer=f"{iso50['wallet']:,.0f} USDT",
+        ),
+        Question(
+            "The 100 USDT trade at 10x (0.02 BTC, 1,000 USDT notional) in CROSS mode, with a 1,000 USDT wallet. "
+            "BTC falls 30 %, to 35,000. What is true?",
+            {
+                f"It is not liquidated, and the account is down {cross10['loss']:,.0f} USDT.":
+                    "The wallet covers the whole notional, so the liquidation price is 0, but every dollar of the "
+                    "fall is still a loss.",
+                "It is not liquidated and has lost nothing, because cross protects it.":
+                    "Cross only postpones liquidation. The loss is real: equity falls with the price.",
+                f"It was liquidated and lost {MARGIN:,.0f} USDT.":
+                    "Only an isolated position loses just its margin; and this one cannot be liquidated at all.",
+            },
+            answer=f"It is not liquidated, and the account is down {cross10['loss']:,.0f} USDT.",
+        ),
+        Question(
+            "You hold the 50x BTC long and a 1 ETH long in ONE cross account. ETH falls from 3,000 to 2,700; BTC "
+            "does not move. What happens to BTC's liquidation price?",
+            {
+                f"It rises from {lp_before} to {lp_after}: closer to the price.":
+                    "ETH's loss comes out of the shared wallet, so less is left to back BTC.",
+                "Nothing: BTC's price did not move.":
+                    "That is isolated mode. In cross, every position's loss eats the same collateral.",
+                "It falls: the account is more diversified.":
+                    "Both positions are longs on falling markets; ETH's loss leaves BTC less room.",
+            },
+            answer=f"It rises from {lp_before} to {lp_after}: closer to the price.",
+        ),
+        Question(
+            "The isolated 50x trade with AUTO-ADD MARGIN switched on. BTC crashes from 50,000 to 30,000. "
+            "What is left in the 1,000 USDT wallet?",
+            {
+                f"{auto['wallet']:,.0f} USDT": "Auto-add kept feeding the bucket from the wallet until nothing "
+                                               "was left, and then the position was liquidated anyway.",
+                f"{iso50['wallet']:,.0f} USDT": "That would be true with auto-add off. With it on, the loss cap is gone.",
+                f"{WALLET:,.0f} USDT": "Auto-add only moves the liquidation price; a big enough fall still "
+                                       "liquidates the position, now with everything that was moved in.",
+            },
+            answer=f"{auto['wallet']:,.0f} USDT",
+        ),
+    ]

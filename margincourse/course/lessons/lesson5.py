@@ -1,0 +1,713 @@
+"""Lesson 5, the copy-trading trap: a martingale master, copied in cross or behind a fixed budget.
+
+Every number comes from the engine. The Monte Carlo is :mod:`margincourse.engine.copytrading`
+(vectorised over seeded price paths, and checked against :class:`margincourse.Account`
+path by path in ``tests/test_copytrading.py``); the step-by-step tables are
+:class:`margincourse.Account` itself.
+
+The lesson's world, used everywhere below:
+
+* the follower has the seeds' **1,000 USDT** account, copies at **10x** and, in the
+  isolated setups, gives this trader a **100 USDT** budget;
+* the master opens with 100 USDT of BTC (scaled to the follower's copy ratio), buys
+  twice as much each time BTC falls 5 % below the last buy, at most 5 times, and sells
+  everything 5 % above the average entry;
+* fees: 0.05 % of the notional per fill (a typical taker rate) and Binance's BTCUSDT
+  liquidation fee of 1.25 % (``liquidationFee`` in Binance's exchangeInfo, 2024-03-28);
+* prices: 1,000 seeded BTC-like paths of 90 days of one-hour candles (seed 0), the
+  calibration of :func:`margincourse.generate_path` with jumps as gaps
+  (:func:`margincourse.engine.copytrading.price_paths`).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import ipywidgets as w
+import numpy as np
+import pandas as pd
+
+from ...engine import copytrading as ct
+from ...engine import formulas
+from ...engine.account import Account
+from ...basics.errors import MarginInputError
+from ..plots import COLORS, Picture, new_figure, styled, usdt_axis
+from ..widgets import Dashboard, Question, choice, leverage_slider
+
+SYMBOL = "BTCUSDT"
+START = 1_000.0  # the seeds' account
+BUDGET = 100.0  # the seeds' budget per trader
+LEVERAGE = 10
+START_PRICE = 60_000.0
+TAKER_FEE = 0.0005
+LIQUIDATION_FEE = 0.0125
+MASTER = ct.MasterStrategy(first_order=100.0, step=0.05, doublings=5, take_profit=0.05)
+SEED = 0
+N_PATHS, N_CANDLES = 1_000, 2_160  # 90 days of one-hour candles
+SETUPS = ("cross", "isolated", "isolated + auto-add", "cross + stop-loss")
+SLIPPAGE = 0.005  # the stop-loss fills 0.5 % worse than its trigger (or than a gapped open)
+
+# the lab bench: a smaller run, computed once for every position of its controls
+LAB_PATHS = 100
+LAB_DOUBLINGS = tuple(range(7))
+LAB_LEVERAGES = (2, 5, 10, 20, 50)
+LAB_BUDGETS = (50, 100, 250, 1_000)
+BANDS = (5, 25, 50, 75, 95)
+
+_SETUP_COLORS = {"cross": COLORS["cross"], "isolated": COLORS["isolated"],
+                 "isolated + auto-add": "#9467bd", "cross + stop-loss": "#8c564b"}
+
+
+
+
+def _money(value):
+    return f"{value:,.2f}"
+
+
+def _pct(fraction, decimals=1):
+    return f"{fraction * 100:.{decimals}f} %"
+
+
+# ----------------------------------------------------------------- the settings
+
+
+def setups(leverage=LEVERAGE, budget=BUDGET, cross_budget=None):
+    """The four ways of following the master that the lesson compares, as follower settings.
+
+    * ``cross``: cross margin, every order the account can pay for is copied (with
+      ``cross_budget`` USDT for this trader's order sizes; ``None``: the whole account);
+    * ``isolated``: risk reconstruction, a fixed budget for this trader and isolated margin;
+    * ``isolated + auto-add``: the same with auto-add margin on (Bybit's rule);
+    * ``cross + stop-loss``: cross margin with the same budget for order sizes, and a stop-loss
+      market order that closes the copy once it has lost the budget (0.5 % slippage).
+
+    >>> setups()["isolated"].describe()
+    'isolated, 10x, budget 100 USDT'
+    """
+    common = dict(leverage=leverage, starting_balance=START, taker_fee=TAKER_FEE, liquidation_fee=LIQUIDATION_FEE)
+    whole = None if cross_budget is None or float(cross_budget) == START else float(cross_budget)
+    return {
+        "cross": ct.FollowerSettings("cross", budget_per_trader=whole, **common),
+        "isolated": ct.FollowerSettings("isolated", budget_per_trader=float(budget), **common),
+        "isolated + auto-add": ct.FollowerSettings("isolated", budget_per_trader=float(budget), auto_add_margin=True,
+                                                   **common),
+        "cross + stop-loss": ct.FollowerSettings("cross", budget_per_trader=float(budget), stop_loss=1.0,
+                                                 stop_slippage=SLIPPAGE, **common),
+    }
+
+
+# ----------------------------------------------------------------- the martingale, order by order
+
+
+def ladder_table(start_price=START_PRICE, master=MASTER):
+    """The master's orders if BTC only falls, and what each add does to the average entry.
+
+    The averages come from :class:`margincourse.Account` (an add merges into the open
+    position at the size-weighted average price); the take-profit level is the
+    master's rule, 5 % above the average, on the 0.1 USDT tick.
+    """
+    account = Account(1_000_000)  # deep enough: only the averages matter here
+    rows = []
+    for order, price, size in master.ladder(start_price).itertuples(index=False):
+        position = account.open(SYMBOL, "long", size, price, leverage=1, mode="cross")
+        take_profit = formulas.round_to_tick(position.entry_price * (1 + master.take_profit), 0.1)
+        rows.append({
+            "order": "first" if order == 0 else f"add {order}",
+            "master buys at": price,
+            "size (BTC)": size,
+            "position (BTC)": round(position.size, 8),
+            "position value (USDT)": round(position.size * price, 2),
+            "average entry": round(position.entry_price, 2),
+            "loss at this price (USDT)": round(-account.unrealized_pnl(position, price), 2) + 0.0,
+            "takes profit at": take_profit,
+            "rise needed": _pct(take_profit / price - 1),
+        })
+    return pd.DataFrame(rows).set_index("order")
+
+
+def follower_ladder(leverage=LEVERAGE, budget=BUDGET, start_price=START_PRICE, master=MASTER):
+    """Two followers copy the same falling ladder: cross with the whole account, isolated with a budget.
+
+    BTC falls straight from each buy to the next (:meth:`Account.mark`), so a follower
+    is liquidated on the way if its liquidation price lies above the next buy. The
+    isolated follower copies an order only if its margin and fee fit in what is left
+    of the budget; once an order does not fit, it copies no more of the cycle.
+    Returns a DataFrame with one row per master order.
+    """
+    accounts = {mode: Account(START, taker_fee=TAKER_FEE, liquidation_fee=LIQUIDATION_FEE)
+                for mode in ("cross", "isolated")}
+    state = {mode: {"position": None, "copying": True, "gone": ""} for mode in accounts}
+    rows = []
+    for order, price, size in master.ladder(start_price).itertuples(index=False):
+        row = {"order": "first" if order == 0 else f"add {order}", "price": price}
+        for mode, account in accounts.items():
+            s = state[mode]
+            s["gone"] = "out until the next cycle" if s["gone"] else ""
+            if s["position"] is not None and s["position"].is_open:
+                for event in account.mark({SYMBOL: price}):
+                    if event.kind == "liquidation":
+                        s["gone"] = f"liquidated at {event.price:,.1f} on the way, lost {event.collateral_lost:,.2f}"
+                        s["copying"] = False
+            cost = size * price / leverage + TAKER_FEE * size * price
+            held = s["position"].margin if s["position"] is not None and s["position"].is_open else 0.0
+            allowance = (budget if mode == "isolated" else START) + (account.wallet_balance - START) - held
+            if s["copying"] and cost <= allowance + 1e-9:
+                try:
+                    s["position"] = account.open(SYMBOL, "long", size, price, leverage=leverage, mode=mode)
+                    copied = "yes"
+                except MarginInputError:
+                    s["copying"], copied = False, "no: the account cannot pay"
+            elif s["copying"]:
+                s["copying"], copied = False, "no: over the budget"
+            else:
+                copied = "no"
+            position = s["position"]
+            label = "cross" if mode == "cross" else "isolated"
+            if position is not None and position.is_open:
+                lp = account.liquidation_price(position)
+                row[f"{label}: copied"] = copied
+                row[f"{label}: position (BTC)"] = round(position.size, 8)
+                row[f"{label}: backing (USDT)"] = round(
+                    account.cross_wallet_balance if mode == "cross" else position.margin, 2)
+                row[f"{label}: liquidation price"] = round(lp, 1) if lp > 0 else "none"
+                row[f"{label}: fall to it"] = _pct(1 - lp / price) if lp > 0 else "-"
+            else:
+                row[f"{label}: copied"] = s["gone"] or copied
+                for column in ("position (BTC)", "backing (USDT)", "liquidation price", "fall to it"):
+                    row[f"{label}: {column}"] = "-"
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("order")
+
+
+# ----------------------------------------------------------------- the Monte Carlo
+
+
+@lru_cache(maxsize=None)
+def paths(n_paths=N_PATHS, seed=SEED):
+    """The lesson's seeded price paths (90 days of one-hour candles)."""
+    return ct.price_paths(n_paths, N_CANDLES, seed=seed, start_price=START_PRICE)
+
+
+@lru_cache(maxsize=None)
+def monte_carlo(leverage=LEVERAGE, budget=BUDGET):
+    """The four setups copied on the lesson's 1,000 paths: ``{setup: CopyResult}`` (daily equity)."""
+    candles = paths()
+    chosen = setups(leverage, budget)
+    results = ct.simulate_many(candles, MASTER, list(chosen.values()), every=24)
+    return dict(zip(chosen, results))
+
+
+def summary_table(leverage=LEVERAGE, budget=BUDGET):
+    """The distribution of outcomes of each setup, in the numbers the lesson discusses.
+
+    For ``cross`` (the whole account is its budget) the column "lost more than the budget"
+    shows "-": losing more than the whole account cannot happen, so a 0 there would
+    hide the paths that lost everything (the column before counts those).
+    """
+    rows = {}
+    chosen = setups(leverage, budget)
+    for name, result in monte_carlo(leverage, budget).items():
+        s = result.summary()
+        # with the whole account as the budget, "more than the budget" cannot happen: read the column before
+        whole = chosen[name].budget_per_trader is None
+        rows[name] = {
+            "lost the whole account": _pct(s["P(lose the whole account)"]),
+            "lost more than the budget": "-" if whole else _pct(s["P(lose more than the budget)"]),
+            "ended below 1,000": _pct(s["P(end below the start)"]),
+            "worst final balance": _money(s["worst final equity"]),
+            "5th percentile": _money(s["p5 final equity"]),
+            "median final balance": _money(s["median final equity"]),
+            "95th percentile": _money(s["p95 final equity"]),
+            "copied trades won": _pct(s["win rate"]),
+            "average win": _money(s["average win"]),
+            "average loss": _money(s["average loss"]),
+        }
+    frame = pd.DataFrame(rows).T
+    frame.index.name = f"{N_PATHS:,} paths, 90 days"
+    return frame
+
+
+def stop_loss_overshoot(leverage=LEVERAGE, budget=BUDGET):
+    """What the ``cross + stop-loss`` copies lost beyond the stop's 100 USDT (a dict label -> text).
+
+    The stop triggers when one copy's price loss reaches the budget; it fills
+    :data:`SLIPPAGE` below its trigger (or below a gapped open, never below the candle's
+    low), and the trading fees come on top. It limits each copy, not the trader: after a
+    stop-out the follower copies the next cycle. So this reports both the worst single
+    copied trade and, over whole paths, how far the accounts that ended more than the
+    budget down went beyond it.
+    """
+    paths = monte_carlo(leverage, budget)["cross + stop-loss"].paths
+    final = paths["final_equity"].to_numpy()
+    excess = (START - budget) - final
+    over = excess > 1e-9
+    stopped = paths["stop_outs"].to_numpy() > 0
+    worst = -paths["worst_trade"].to_numpy()[stopped]
+    second = over & ((paths["stop_outs"].to_numpy() >= 2) | paths["still_open"].to_numpy())
+    n = len(final)
+    readout = {
+        "paths with at least one stop-out": f"{stopped.sum():,} of {n:,}",
+        "their worst copied trade lost: median / worst": f"{np.median(worst):,.2f} / {worst.max():,.2f} USDT",
+        "paths that ended more than the budget down": f"{over.sum():,} of {n:,} ({_pct(over.sum() / n)})",
+    }
+    if over.any():
+        readout.update({
+            "  with a 2nd stop-out or a copy still open at the end": f"{second.sum():,}",
+            "  beyond the budget: median / 90th pct / worst": (
+                f"{np.median(excess[over]):,.2f} / {np.percentile(excess[over], 90):,.2f} / "
+                f"{excess[over].max():,.2f} USDT"),
+        })
+    return readout
+
+
+def leverage_table(doublings=MASTER.doublings, budget=int(BUDGET)):
+    """What the lab bench's leverage slider does: cross with the whole account, and isolated with a budget.
+
+    One row per leverage of the lab bench (its 100 paths). The copy ratio fixes every
+    order's size; leverage only sets its initial margin (notional / leverage). In cross,
+    Binance's liquidation formula has no leverage in it, so leverage matters only through
+    the orders whose margin does not fit (skipped); in isolated, the margin *is* the
+    bucket, so higher leverage means thinner buckets.
+    """
+    rows = []
+    for leverage in LAB_LEVERAGES:
+        cross = lab_numbers(doublings, leverage, int(START), "cross")
+        iso = lab_numbers(doublings, leverage, budget, "isolated")
+        rows.append({
+            "leverage": f"{leverage}x",
+            "cross (whole account): lost it all": _pct(cross["lost"]),
+            "cross (whole account): skipped orders per path": f"{cross['skipped']:.2f}",
+            "cross (whole account): median final": _money(np.median(cross["final"])),
+            f"isolated ({budget:,} USDT): liquidations per path": f"{iso['liquidations']:.2f}",
+            f"isolated ({budget:,} USDT): skipped orders per path": f"{iso['skipped']:.2f}",
+            f"isolated ({budget:,} USDT): worst final": _money(iso["final"].min()),
+        })
+    return pd.DataFrame(rows).set_index("leverage")
+
+
+@styled
+def outcome_figure(leverage=LEVERAGE, budget=BUDGET):
+    """Fan charts of the account's equity over time and histograms of the final balance, one column per setup."""
+    results = monte_carlo(leverage, budget)
+    figure, axes = new_figure(2, 4, figsize=(13, 6.6), sharey="row")
+    top = _y_top(max(np.percentile(r.equity, 95, axis=0).max() for r in results.values()))
+    edges = np.arange(0, top + 1, 100.0)
+    for column, (name, result) in enumerate(results.items()):
+        ax, hist = axes[0, column], axes[1, column]
+        bands = np.percentile(result.equity, BANDS, axis=0)
+        days = result.days
+        color = _SETUP_COLORS[name]
+        ax.fill_between(days, bands[0], bands[4], color=color, alpha=0.18, linewidth=0, label="5th-95th percentile")
+        ax.fill_between(days, bands[1], bands[3], color=color, alpha=0.38, linewidth=0, label="25th-75th percentile")
+        ax.plot(days, bands[2], color=color, linewidth=2, label="median")
+        ax.axhline(START, color=COLORS["price"], linestyle="--", linewidth=1, label="start: 1,000 USDT")
+        ax.set_title(name)
+        ax.set_xlabel("day")
+        ax.set_ylim(0, top)
+        final = np.clip(result.paths["final_equity"].to_numpy(), 0, top - 1e-9)
+        counts, _ = np.histogram(final, edges)
+        hist.stairs(counts / len(final) * 100, edges, fill=True, color=color, alpha=0.8)
+        hist.axvline(START, color=COLORS["price"], linestyle="--", linewidth=1)
+        hist.axvline(START - BUDGET, color=COLORS["liquidation"], linestyle=":", linewidth=1.2,
+                     label="start minus the 100 USDT budget")
+        lost = result.summary()["P(lose the whole account)"]
+        hist.set_title(f"lost everything: {_pct(lost)} of paths", fontsize=10)
+        hist.set_xlabel("final balance (USDT)")
+        hist.set_xlim(0, top)
+        usdt_axis(hist.xaxis)
+    axes[0, 0].set_ylabel("account equity (USDT)")
+    axes[1, 0].set_ylabel("% of paths")
+    usdt_axis(axes[0, 0].yaxis)
+    axes[0, 0].legend(loc="upper left", fontsize=8)
+    axes[1, 0].legend(loc="upper left", fontsize=8)
+    figure.suptitle(f"The same master, copied four ways: {N_PATHS:,} seeded paths of 90 days", fontweight="bold")
+    return Picture(figure, "Fan charts (percentile bands of equity over time) and histograms of the final balance "
+                           "for " + ", ".join(results))
+
+
+def _y_top(value):
+    return float(np.ceil(value / 500.0) * 500.0)
+
+
+# ----------------------------------------------------------------- one computed example path
+
+
+@lru_cache(maxsize=None)
+def example_path():
+    """The first of the lesson's paths where copying in cross loses the whole account after at least
+    five winning trades, while the isolated copy keeps at least 900 USDT."""
+    results = monte_carlo()
+    cross, iso = results["cross"].paths, results["isolated"].paths
+    chosen = cross.index[cross["lost_account"] & (cross["wins"] >= 5) & (iso["final_equity"] >= START - BUDGET)]
+    if len(chosen) == 0:
+        raise MarginInputError("no path shows the trap with these settings")
+    return int(chosen[0])
+
+
+@lru_cache(maxsize=None)
+def _example(index):
+    """The example path: its candles, the master's orders, the cross copy run through :class:`Account`
+    (for its actions), and both copies' equity at every close from the engine (the tests check they agree)."""
+    candles = paths().subset([index])
+    log = ct.master_trades(candles, MASTER)
+    chosen = setups()
+    replay = ct.replay_with_account(candles, 0, MASTER, chosen["cross"], log=log)
+    equity = {name: ct.simulate(candles, MASTER, chosen[name], log=log).equity[0] for name in ("cross", "isolated")}
+    return candles, log, replay, equity
+
+
+@styled
+def example_figure(index=None):
+    """One seeded path: the master's orders on the price, and the follower's account in cross and in isolated."""
+    index = example_path() if index is None else index
+    candles, log, replay, equity = _example(index)
+    hours = np.arange(candles.n_candles) + 1
+    days = hours / 24
+    figure, (price_ax, money_ax) = new_figure(2, 1, figsize=(11, 6.4), sharex=True)
+    price_ax.fill_between(days, candles.low[0], candles.high[0], color=COLORS["price"], alpha=0.15, linewidth=0,
+                          label="low-high range")
+    price_ax.plot(days, candles.close[0], color=COLORS["price"], linewidth=1, label="BTC close")
+    events = log.path_events(0)
+    buys = events[events["order"].isin(["open", "add"])]
+    sells = events[events["order"] == "take profit"]
+    price_ax.scatter((buys["candle"] + 1) / 24, buys["price"], s=12 + 6 * buys["size (BTC)"] / buys["size (BTC)"].min(),
+                     marker="^", color=COLORS["entry"], zorder=3, label="master buys (size: marker area)")
+    price_ax.scatter((sells["candle"] + 1) / 24, sells["price"], s=30, marker="o", color=COLORS["wallet"], zorder=3,
+                     label="master takes profit")
+    actions = replay[1]
+    liquidations = actions[actions["action"] == "liquidated"]
+    price_ax.scatter((liquidations["candle"] + 1) / 24, liquidations["price"], s=120, marker="X",
+                     color=COLORS["liquidation"], zorder=4, label="your cross copy is liquidated")
+    price_ax.set_ylabel("BTC price (USDT)")
+    price_ax.set_title(f"Path {index}: the master's martingale on one seeded price path")
+    usdt_axis(price_ax.yaxis)
+    price_ax.legend(loc="lower left", ncol=2)
+    for name, style in (("isolated", dict(color=COLORS["isolated"], linewidth=2.6, alpha=0.7)),
+                        ("cross", dict(color=COLORS["cross"], linewidth=1.4))):
+        money_ax.plot(days, equity[name], label=f"your account, {setups()[name].describe()}", **style)
+    money_ax.axhline(START, color=COLORS["price"], linestyle="--", linewidth=1, label="start: 1,000 USDT")
+    money_ax.set_ylabel("equity (USDT)")
+    money_ax.set_xlabel("day")
+    money_ax.set_title("Your 1,000 USDT account copying this master")
+    usdt_axis(money_ax.yaxis)
+    money_ax.legend(loc="lower left")
+    return Picture(figure, f"Path {index}: BTC price with the master's buys and take profits; the follower's equity "
+                           "in cross and in isolated")
+
+
+def example_story(index=None):
+    """What happened on the example path, in a few computed numbers (a dict label -> text)."""
+    index = example_path() if index is None else index
+    results = monte_carlo()
+    cross, iso = results["cross"].paths.loc[index], results["isolated"].paths.loc[index]
+    _, _, replay, equity = _example(index)
+    actions = replay[1]
+    liquidation = actions[actions["action"] == "liquidated"].iloc[0]
+    peak = equity["cross"][: int(liquidation["candle"])].max()
+    return {
+        "winning copied trades before the loss (cross)": str(int(cross["wins"])),
+        "cross account at its best": f"{peak:,.2f} USDT",
+        "cross copy liquidated on day": f"{(liquidation['candle'] + 1) / 24:.1f}, at {liquidation['price']:,.1f} USDT",
+        "lost in that liquidation": f"{liquidation['lost']:,.2f} USDT",
+        "cross account at the end": f"{cross['final_equity']:,.2f} USDT",
+        "isolated account at the end": f"{iso['final_equity']:,.2f} USDT",
+        "master's completed cycles on this path": str(int(cross["master_cycles"])),
+    }
+
+
+def fatal_cycle(index=None):
+    """The cross follower's last cycle on the example path, action by action (from :class:`Account`)."""
+    index = example_path() if index is None else index
+    actions = _example(index)[2][1]
+    last_open = actions.index[actions["action"] == "copy open"]
+    liquidated = actions.index[actions["action"] == "liquidated"][0]
+    start = last_open[last_open < liquidated][-1]
+    cycle = actions.loc[start:liquidated].copy()
+    table = pd.DataFrame({
+        "day": ((cycle["candle"] + 1) / 24).round(2),
+        "what happened": cycle["action"],
+        "price": [f"{p:,.1f}" for p in cycle["price"]],
+        "position (BTC)": cycle["size"].round(4),
+        "average entry": [f"{p:,.2f}" if p == p else "-" for p in cycle["average_entry"]],
+        "liquidation price": [f"{lp:,.1f}" if lp > 0 else ("none" if lp == lp else "-")
+                              for lp in cycle["liquidation_price"]],
+        "wallet (USDT)": [f"{x:,.2f}" for x in cycle["wallet"]],
+    })
+    return table.reset_index(drop=True)
+
+
+# ----------------------------------------------------------------- the worked example: what a stop-loss caps
+
+
+def stop_loss_example(orders=3, gap=0.08):
+    """A copy of the master's first ``orders`` orders, closed by a stop-loss at -100 USDT, or isolated.
+
+    Returns a table of three endings computed with :class:`Account`: the stop fills 0.5 %
+    below its trigger in a continuous fall; the stop fills 0.5 % below the open after
+    BTC gaps ``gap`` below the trigger; the same orders in isolated margin are liquidated.
+    """
+    ladder = MASTER.ladder(START_PRICE).iloc[:orders]
+
+    def copied(mode):
+        account = Account(START, taker_fee=TAKER_FEE, liquidation_fee=LIQUIDATION_FEE)
+        for _, price, size in ladder.itertuples(index=False):
+            position = account.open(SYMBOL, "long", size, price, leverage=LEVERAGE, mode=mode)
+        return account, position
+
+    account, position = copied("cross")
+    trigger = position.entry_price - BUDGET / position.size
+    rows = []
+    for label, fill in (("stop-loss, continuous fall", trigger * (1 - SLIPPAGE)),
+                        (f"stop-loss, BTC gaps {gap:.0%} below the trigger", trigger * (1 - gap) * (1 - SLIPPAGE))):
+        account, position = copied("cross")
+        account.mark({SYMBOL: trigger})
+        account.close(position, fill)
+        rows.append({"ending": label, "sells at": round(fill, 1),
+                     "loss (USDT)": round(START - account.wallet_balance, 2)})
+    account, position = copied("isolated")
+    lp = account.liquidation_price(position)
+    account.mark({SYMBOL: trigger * (1 - gap)}, gap=True)
+    rows.append({"ending": "isolated, liquidated (any gap)", "sells at": "liquidation",
+                 "loss (USDT)": round(START - account.wallet_balance, 2)})
+    table = pd.DataFrame(rows).set_index("ending")
+    table.attrs.update(trigger=trigger, entry=copied("cross")[1].entry_price, size=copied("cross")[1].size,
+                       isolated_liquidation_price=lp)
+    return table
+
+
+def stop_loss_setup():
+    """The numbers of the worked example's position (a dict label -> text)."""
+    table = stop_loss_example()
+    a = table.attrs
+    return {
+        "position after 3 orders": f"{a['size']:.4f} BTC",
+        "average entry": f"{a['entry']:,.2f} USDT",
+        "stop trigger = entry - 100 / size": f"{a['trigger']:,.2f} USDT",
+        "isolated liquidation price": f"{a['isolated_liquidation_price']:,.2f} USDT",
+    }
+
+
+# ----------------------------------------------------------------- the lab bench
+
+
+@lru_cache(maxsize=None)
+def _lab_paths():
+    return ct.price_paths(LAB_PATHS, N_CANDLES, seed=SEED, start_price=START_PRICE)
+
+
+@lru_cache(maxsize=None)
+def lab_grid():
+    """Every position of the lab bench's controls, computed once: ``{(doublings, leverage, budget, setup): numbers}``.
+
+    One batched run of :func:`margincourse.engine.copytrading.outcomes` covers every doublings
+    value, leverage, budget and setup on the lab's 100 paths (daily equity). Returns
+    ``(grid, days, top)``, where ``top`` is a round number above every band and most
+    final balances (the figure's fixed axis limit).
+    """
+    candles = _lab_paths()
+    keys = [(leverage, budget, name) for leverage in LAB_LEVERAGES for budget in LAB_BUDGETS for name in SETUPS]
+    settings = [setups(leverage, budget, cross_budget=budget)[name] for leverage, budget, name in keys]
+    masters = [ct.MasterStrategy(first_order=MASTER.first_order, step=MASTER.step, doublings=d,
+                                 take_profit=MASTER.take_profit) for d in LAB_DOUBLINGS]
+    raw = ct.outcomes(candles, masters, settings, every=24)
+    n, D, P = len(settings), len(masters), LAB_PATHS
+    bands = np.percentile(raw["equity"].reshape(n, D, P, -1), BANDS, axis=2)  # (bands, settings, doublings, days)
+    final = raw["final_equity"].reshape(n, D, P)
+    per = {name: raw[name].reshape(n, D, P).sum(axis=2)
+           for name in ("trades", "wins", "won", "lost", "liquidations", "margin_top_ups", "skipped_orders")}
+    grid = {}
+    for k, (leverage, budget, name) in enumerate(keys):
+        for j, doublings in enumerate(LAB_DOUBLINGS):
+            trades, wins = per["trades"][k, j], per["wins"][k, j]
+            grid[(doublings, leverage, budget, name)] = dict(
+                bands=bands[:, k, j, :],
+                final=final[k, j],
+                lost=float((final[k, j] < 0.01 * START).mean()),
+                over_budget=float((final[k, j] < START - budget - 1e-9).mean()),
+                trades=int(trades),
+                win_rate=wins / trades if trades else 0.0,
+                average_win=per["won"][k, j] / wins if wins else 0.0,
+                average_loss=per["lost"][k, j] / (trades - wins) if trades > wins else 0.0,
+                liquidations=per["liquidations"][k, j] / P,
+                top_ups=per["margin_top_ups"][k, j] / P,
+                skipped=per["skipped_orders"][k, j] / P,
+            )
+    highest = max(bands[4].max(), np.percentile(final, 90, axis=2).max())
+    return grid, raw["days"], _y_top(highest)
+
+
+def _options_slider(description, options, value, unit=""):
+    """A slider over a few fixed values (the positions the lab bench has computed)."""
+    return w.SelectionSlider(
+        options=[(f"{o:,}{unit}", o) for o in options], value=value, description=description,
+        continuous_update=True, style={"description_width": "initial"}, layout=w.Layout(width="420px"),
+    )
+
+
+def lab_numbers(doublings=MASTER.doublings, leverage=LEVERAGE, budget=int(BUDGET), setup="cross"):
+    """The lab bench's numbers for one position of its controls (a dict)."""
+    grid, _, _ = lab_grid()
+    key = (int(doublings), leverage, budget, setup)
+    if key not in grid:
+        raise MarginInputError(
+            f"the lab bench has computed doublings {LAB_DOUBLINGS[0]}-{LAB_DOUBLINGS[-1]}, leverage in "
+            f"{LAB_LEVERAGES}, budget in {LAB_BUDGETS} and setups {SETUPS}, got {key}")
+    return grid[key]
+
+
+def _readout(g, doublings, leverage, budget, setup):
+    settings = setups(leverage, budget, cross_budget=budget)[setup]
+    ratio = -g["average_loss"] / g["average_win"] if g["average_win"] > 0 and g["average_loss"] < 0 else None
+    return {
+        "your setup": settings.describe(),
+        "master": f"first order 100 USDT, doubles down up to {int(doublings)} times, 5 % apart",
+        "lost the whole account": f"{_pct(g['lost'])} of paths",
+        "lost more than the budget": f"{_pct(g['over_budget'])} of paths" if budget < START else "-",
+        "median final balance": f"{np.median(g['final']):,.2f} USDT",
+        "5th percentile / worst": f"{np.percentile(g['final'], 5):,.2f} / {g['final'].min():,.2f} USDT",
+        "copied trades won": f"{_pct(g['win_rate'])} of {g['trades']:,}",
+        "average win / average loss": (f"{g['average_win']:,.2f} / {g['average_loss']:,.2f} USDT"
+                                       + (f" (a loss is {ratio:,.1f} wins)" if ratio else "")),
+        "per path: liquidations, top-ups, skipped orders":
+            f"{g['liquidations']:.2f}, {g['top_ups']:.2f}, {g['skipped']:.2f}",
+    }
+
+
+@styled
+def dashboard(doublings=MASTER.doublings, leverage=LEVERAGE, budget=int(START), setup="cross"):
+    """Four controls: the master's doublings, your leverage, your budget for the trader, your margin setup."""
+    grid, days, top = lab_grid()
+    controls = {
+        "doublings": leverage_slider(doublings, high=LAB_DOUBLINGS[-1], low=LAB_DOUBLINGS[0],
+                                     description="master's doublings"),
+        "leverage": _options_slider("your leverage", LAB_LEVERAGES, leverage, unit="x"),
+        "budget": _options_slider("budget per trader (USDT)", LAB_BUDGETS, budget),
+        "setup": choice("margin mode", list(SETUPS), setup),
+    }
+    figure, (fan, hist) = new_figure(1, 2, figsize=(11, 4.8), sharey=True, gridspec_kw={"width_ratios": [3, 1]})
+    zero = np.zeros_like(days)
+    outer = fan.fill_between(days, zero, zero, color=COLORS["isolated"], alpha=0.18, linewidth=0,
+                             label="5th-95th percentile")
+    inner = fan.fill_between(days, zero, zero, color=COLORS["isolated"], alpha=0.38, linewidth=0,
+                             label="25th-75th percentile")
+    (median,) = fan.plot(days, zero, color=COLORS["isolated"], linewidth=2, label="median")
+    fan.axhline(START, color=COLORS["price"], linestyle="--", linewidth=1, label="start: 1,000 USDT")
+    fan.set_xlim(0, days[-1])
+    fan.set_ylim(0, top)
+    fan.set_xlabel("day")
+    fan.set_ylabel("account equity (USDT)")
+    fan.set_title(f"Your account over 90 days ({LAB_PATHS} seeded paths)")
+    usdt_axis(fan.yaxis)
+    fan.legend(loc="upper left")
+    edges = np.linspace(0, top, 41)
+    histogram = hist.stairs(np.zeros(40), edges, orientation="horizontal", fill=True, color=COLORS["isolated"],
+                            alpha=0.8)
+    hist.axhline(START, color=COLORS["price"], linestyle="--", linewidth=1)
+    shares = [np.histogram(np.clip(g["final"], 0, top - 1e-9), edges)[0].max() / LAB_PATHS * 100
+              for g in grid.values()]
+    hist.set_xlim(0, np.ceil(max(shares) / 10) * 10)
+    hist.set_xlabel("% of paths")
+    hist.set_title("final balance")
+
+    def update(doublings, leverage, budget, setup):
+        g = lab_numbers(doublings, leverage, budget, setup)
+        bands = g["bands"]
+        outer.set_data(days, bands[0], bands[4])
+        inner.set_data(days, bands[1], bands[3])
+        median.set_ydata(bands[2])
+        counts, _ = np.histogram(np.clip(g["final"], 0, top - 1e-9), edges)
+        histogram.set_data(counts / LAB_PATHS * 100, edges)
+        return _readout(g, doublings, leverage, budget, setup)
+
+    return Dashboard(
+        "The copy-trading trap: copy a martingale master your way", controls, figure, update,
+        animated=[outer, inner, median, histogram],
+        note=f"1,000 USDT account; {LAB_PATHS} seeded paths of 90 days, computed once for every position of the "
+             "controls. The budget also limits order sizes in cross mode; there a loss is not capped by it.",
+    )
+
+
+# ----------------------------------------------------------------- check your understanding
+
+
+def questions():
+    """Check-your-understanding questions for lesson 5."""
+    results = monte_carlo()
+    cross = results["cross"].summary()
+    auto = results["isolated + auto-add"].summary()
+    stop = results["cross + stop-loss"].summary()
+    ratio = -cross["average loss"] / cross["average win"]
+    return [
+        Question(
+            "You copy a master in cross margin with your whole 1,000 USDT account. The master keeps doubling down "
+            "while BTC falls. What backs the copied position?",
+            {
+                "The whole cross wallet: every USDT in the account.":
+                    "In cross margin the entire cross wallet is the collateral, so the master's drawdown is "
+                    "floated with all of your money, and a liquidation takes all of it.",
+                "Only the margin of the first copied order.":
+                    "That is the initial margin needed to open. What backs a cross position is the whole cross wallet.",
+                "Only the 100 USDT you meant to give this trader.":
+                    "A budget you have in mind is not a margin mode. Without isolation nothing stops the loss at 100.",
+            },
+            answer="The whole cross wallet: every USDT in the account.",
+        ),
+        Question(
+            "Risk reconstruction: isolated margin, a 100 USDT budget for this trader, auto-add margin off. "
+            "What is the most this trader can cost you?",
+            {
+                "About 100 USDT: the budget, out of which the trading fees are paid too.":
+                    "Each isolated position can lose only its bucket, and the buckets and the fees are paid from "
+                    f"the budget: the worst isolated account in the simulation ended at "
+                    f"{_money(results['isolated'].summary()['worst final equity'])} USDT.",
+                "Nothing: isolated positions cannot lose money.":
+                    "They can: a liquidation takes the whole bucket. Isolation caps the loss; it does not prevent it.",
+                "Everything in the account, if the master is wrong for long enough.":
+                    "That is cross margin (or auto-add margin). In isolated mode the rest of the account never backs "
+                    "the position.",
+            },
+            answer="About 100 USDT: the budget, out of which the trading fees are paid too.",
+        ),
+        Question(
+            "You switch auto-add margin on for the isolated copy. What happens to the 100 USDT cap?",
+            {
+                "It is gone: top-ups come from the rest of the account, again and again.":
+                    f"In the simulation {_pct(auto['P(lose more than the budget)'])} of the paths lost more than "
+                    "the budget.",
+                "Nothing: auto-add only moves margin inside the budget.":
+                    "It moves money from your available balance, the whole account, into the position.",
+                "The cap gets tighter: the position is liquidated sooner.":
+                    "The opposite: each top-up moves the liquidation price further away and puts more money at stake.",
+            },
+            answer="It is gone: top-ups come from the rest of the account, again and again.",
+        ),
+        Question(
+            f"In the simulation the cross copy won {_pct(cross['win rate'])} of its trades. What does that say "
+            "about its risk?",
+            {
+                "Little: the rare loss was far larger than the many wins.":
+                    f"The average loss was {ratio:,.0f} times the average win, and "
+                    f"{_pct(cross['P(lose the whole account)'])} of the paths lost the whole account.",
+                "It is safe: it almost never loses.":
+                    "A martingale wins small and often because each add pulls the average entry down; the loss comes "
+                    "rarely and takes everything behind the position.",
+                "It loses slowly, a little on each trade.":
+                    "The opposite shape: many small wins, then one very large loss.",
+            },
+            answer="Little: the rare loss was far larger than the many wins.",
+        ),
+        Question(
+            "Instead of isolation you keep cross margin and set a stop-loss at a loss of 100 USDT. Why can the loss "
+            "still be larger than 100 USDT?",
+            {
+                "The stop is a market order: in a fast move or a gap it fills below its trigger.":
+                    f"In the simulation {_pct(stop['P(lose more than the budget)'])} of the paths lost more than the "
+                    "budget with the stop, none with isolation.",
+                "The exchange charges the stop-loss a liquidation fee.":
+                    "A stop is an ordinary close with a trading fee; the extra loss is the worse fill.",
+                "It cannot: the stop always closes exactly at its price.":
+                    "A stop only sends the order; the price it gets is whatever the market offers then.",
+            },
+            answer="The stop is a market order: in a fast move or a gap it fills below its trigger.",
+        ),
+    ]

@@ -1,0 +1,251 @@
+"""Exercise 2, maintenance margin: tiers, maintenance amounts, margin ratio.
+
+Every expected value is computed by the engine (:mod:`margincourse.engine.formulas` and the
+shipped Binance BTCUSDT risk tiers of :mod:`margincourse.engine.specs`), never typed.
+"""
+
+from functools import lru_cache
+
+from ...engine import formulas as f
+from ...basics.questions import ChoiceQuestion, FunctionQuestion, Mistake, NumberQuestion
+from ...engine.specs import RiskTier, TierTable, tier_table
+
+
+def _binance():
+    return tier_table("BTCUSDT", "binance")
+
+
+# q1: 15 BTC opened at 60,000, mark price now 62,000 (tier 3 of Binance's BTCUSDT table).
+Q1_SIZE, Q1_ENTRY, Q1_MARK = 15, 60_000, 62_000
+
+
+def _q1_tier(notional):
+    return _binance().tier_for(notional)
+
+
+def _q1_expected():
+    return _binance().maintenance_margin(f.notional(Q1_SIZE, Q1_MARK))
+
+
+def _q1_tier2_values():
+    """The tier below the right one (tier 2): its rate and amount applied to the same notional."""
+    tier2 = _binance().tiers[_q1_tier(f.notional(Q1_SIZE, Q1_MARK)).tier - 2]
+    return f.maintenance_margin(Q1_SIZE, Q1_MARK, tier2.mmr, tier2.maintenance_amount)
+
+
+def _q1_no_amount():
+    tier = _q1_tier(f.notional(Q1_SIZE, Q1_MARK))
+    return f.maintenance_margin(Q1_SIZE, Q1_MARK, tier.mmr)
+
+
+def _q1_amount_added():
+    tier = _q1_tier(f.notional(Q1_SIZE, Q1_MARK))
+    return f.maintenance_margin(Q1_SIZE, Q1_MARK, tier.mmr) + tier.maintenance_amount
+
+
+# q2: lesson 2's isolated 10x long (0.02 BTC at 50,000, margin 100) at a mark price of 46,000.
+Q2_SIZE, Q2_ENTRY, Q2_LEVERAGE, Q2_MARK = 0.02, 50_000, 10, 46_000
+
+
+def _q2_parts(price_for_mm=Q2_MARK):
+    margin = f.initial_margin(Q2_SIZE, Q2_ENTRY, Q2_LEVERAGE)
+    mm = _binance().maintenance_margin(f.notional(Q2_SIZE, price_for_mm))
+    balance = margin + f.unrealized_pnl("long", Q2_ENTRY, Q2_SIZE, Q2_MARK)
+    return margin, mm, balance
+
+
+def _q2_expected():
+    _, mm, balance = _q2_parts()
+    return f.margin_ratio(mm, balance)
+
+
+# q3: a made-up tier table; tier 1's amount is 0. The amounts follow from continuity.
+Q3_FLOORS = (0, 100_000, 1_000_000)
+Q3_RATES = (0.005, 0.01, 0.025)
+
+
+@lru_cache(maxsize=None)
+def _chained_amounts(floors, rates):
+    """Maintenance amounts that make ``notional x rate - amount`` continuous at every floor.
+
+    At tier n's floor the previous tier's requirement, ``maintenance_margin(floor, 1,
+    rate_(n-1), amount_(n-1))``, must equal ``floor x rate_n - amount_n``.
+    """
+    amounts = [0.0]
+    for n in range(1, len(floors)):
+        below = f.maintenance_margin(floors[n], 1, rates[n - 1], amounts[n - 1])
+        amounts.append(f.notional(floors[n], 1) * rates[n] - below)
+    return tuple(amounts)
+
+
+def _q3_expected():
+    return _chained_amounts(Q3_FLOORS, Q3_RATES)[-1]
+
+
+def _q3_step_only():
+    return Q3_FLOORS[-1] * (Q3_RATES[-1] - Q3_RATES[-2])
+
+
+def _q3_previous_subtracted():
+    return _q3_step_only() - _chained_amounts(Q3_FLOORS, Q3_RATES)[-2]
+
+
+# q4: write maintenance_margin(notional, floors, rates, amounts).
+BINANCE_FLOORS = (0, 50_000, 600_000, 3_000_000)
+BINANCE_RATES = (0.004, 0.005, 0.0065, 0.01)
+BINANCE_AMOUNTS = (0, 50, 950, 11_450)
+Q3_AMOUNTS = (0, 500, 15_500)
+
+
+@lru_cache(maxsize=None)
+def _table(floors, rates, amounts):
+    caps = tuple(floors[1:]) + (float("inf"),)
+    tiers = tuple(
+        RiskTier(tier=i + 1, floor=float(lo), cap=float(hi), max_leverage=1.0, mmr=float(rate),
+                 maintenance_amount=float(amount))
+        for i, (lo, hi, rate, amount) in enumerate(zip(floors, caps, rates, amounts))
+    )
+    return TierTable(exchange="exercise", exchange_name="exercise", symbol="EXERCISE",
+                     source="exercise 2", as_of="", tiers=tiers)
+
+
+def _mm_reference(notional, floors, rates, amounts):
+    return _table(tuple(floors), tuple(rates), tuple(amounts)).maintenance_margin(notional)
+
+
+def _tier_index(notional, floors):
+    return max(i for i, floor in enumerate(floors) if notional >= floor)
+
+
+def _mm_no_amount(notional, floors, rates, amounts):
+    return notional * rates[_tier_index(notional, floors)]
+
+
+def _mm_first_rate(notional, floors, rates, amounts):
+    return notional * rates[0]
+
+
+def _mm_amount_added(notional, floors, rates, amounts):
+    i = _tier_index(notional, floors)
+    return notional * rates[i] + amounts[i]
+
+
+def _mm_tier_below(notional, floors, rates, amounts):
+    i = max(0, _tier_index(notional, floors) - 1)
+    return notional * rates[i] - amounts[i]
+
+
+def _cases():
+    binance = (BINANCE_FLOORS, BINANCE_RATES, BINANCE_AMOUNTS)
+    made_up = (Q3_FLOORS, Q3_RATES, Q3_AMOUNTS)
+    return (
+        (30_000, *binance),
+        (250_000, *binance),
+        (930_000, *binance),
+        (5_000_000, *binance),
+        (600_000, *binance),
+        (400_000, *made_up),
+        (2_500_000, *made_up),
+    )
+
+
+QUESTIONS = (
+    NumberQuestion(
+        id="q1",
+        prompt=f"A BTCUSDT long of {Q1_SIZE} BTC was opened at {Q1_ENTRY:,} USDT; the mark price is now "
+               f"{Q1_MARK:,} USDT. Using Binance's tier table shown above, what is its maintenance margin, "
+               "in USDT? (Answers within 0.01 USDT count.)",
+        expected=_q1_expected,
+        unit="USDT",
+        tolerance=0.01,
+        mistakes=(
+            Mistake("It looks like you left out the maintenance amount: maintenance margin = notional x MMR "
+                    "- maintenance amount, with both taken from the same tier.", _q1_no_amount),
+            Mistake("It looks like you added the maintenance amount: it is subtracted.", _q1_amount_added),
+            Mistake("It looks like you valued the position at the entry price: the maintenance margin uses the "
+                    "notional at the mark price, now.",
+                    lambda: _binance().maintenance_margin(f.notional(Q1_SIZE, Q1_ENTRY))),
+            Mistake("It looks like you used the rate and amount of the tier below: find the tier whose range "
+                    "holds the notional (floor included, cap excluded).", _q1_tier2_values),
+        ),
+        hint="Notional = size x mark price; find its tier; then notional x MMR - maintenance amount.",
+    ),
+    NumberQuestion(
+        id="q2",
+        prompt=f"Lesson 2's isolated long: {Q2_SIZE} BTC opened at {Q2_ENTRY:,} USDT with {Q2_LEVERAGE}x "
+               f"leverage (margin = the initial margin), tier 1 of Binance's table. The mark price is now "
+               f"{Q2_MARK:,} USDT. What is its margin ratio, as a fraction (0.05 means 5 %)? "
+               "(Answers within 0.0001 count.)",
+        expected=_q2_expected,
+        tolerance=1e-4,
+        mistakes=(
+            Mistake("It looks like you divided by the margin alone: the margin ratio divides by the margin "
+                    "balance, margin + unrealized PnL.",
+                    lambda: f.margin_ratio(_q2_parts()[1], _q2_parts()[0])),
+            Mistake("It looks like the ratio is upside down: margin ratio = maintenance margin / margin balance.",
+                    lambda: _q2_parts()[2] / _q2_parts()[1]),
+            Mistake("It looks like you computed the maintenance margin at the entry price: it uses the notional "
+                    "at the mark price.",
+                    lambda: f.margin_ratio(_q2_parts(Q2_ENTRY)[1], _q2_parts()[2])),
+        ),
+        hint="Margin balance = margin + unrealized PnL; maintenance margin at the mark price; "
+             "margin ratio = maintenance margin / margin balance.",
+    ),
+    NumberQuestion(
+        id="q3",
+        prompt="An exchange publishes these tiers for a coin: tier 1 from 0 to 100,000 USDT of notional at an "
+               "MMR of 0.5 %, tier 2 from 100,000 to 1,000,000 USDT at 1 %, tier 3 from 1,000,000 USDT at 2.5 %. "
+               "Tier 1's maintenance amount is 0. With Binance's rule, what is tier 3's maintenance amount, "
+               "in USDT? (Answers within 0.01 USDT count.)",
+        expected=_q3_expected,
+        unit="USDT",
+        tolerance=0.01,
+        mistakes=(
+            Mistake("It looks like you left out tier 2's own amount: cum_n = cum_(n-1) + floor_n x "
+                    "(MMR_n - MMR_(n-1)), so the amounts build up tier by tier.", _q3_step_only),
+            Mistake("It looks like you subtracted the previous tier's amount: it is added.",
+                    _q3_previous_subtracted),
+            Mistake("It looks like you multiplied the floor by tier 3's whole rate: only the step up in rate "
+                    "counts, floor_n x (MMR_n - MMR_(n-1)).",
+                    lambda: Q3_FLOORS[-1] * Q3_RATES[-1]),
+        ),
+        hint="Start with tier 2's amount (its floor times the step in rate), then add tier 3's step.",
+    ),
+    FunctionQuestion(
+        id="q4",
+        prompt="Write maintenance_margin(notional, floors, rates, amounts): the maintenance margin, in USDT, of "
+               "a position of `notional` USDT, given a tier table as three lists of the same length (tier n "
+               "holds notionals from floors[n], included, up to floors[n + 1], excluded; the last tier has no "
+               "cap). Example: maintenance_margin(930_000, (0, 50_000, 600_000, 3_000_000), "
+               "(0.004, 0.005, 0.0065, 0.01), (0, 50, 950, 11_450)) is Binance's tier 3.",
+        reference_function=_mm_reference,
+        cases=_cases(),
+        tolerance=0.01,
+        mistakes=(
+            Mistake("Right tier, but the maintenance amount is missing: subtract amounts[n] of the same tier.",
+                    _mm_no_amount),
+            Mistake("The maintenance amount is added: it is subtracted.", _mm_amount_added),
+            Mistake("Every notional gets the first tier's rate: look the tier up from the notional.",
+                    _mm_first_rate),
+            Mistake("The tier is one too low: tier n starts at floors[n] (included).", _mm_tier_below),
+        ),
+        hint="Find the last floor that is <= notional; use that tier's rate and amount.",
+    ),
+    ChoiceQuestion(
+        id="q5",
+        prompt="A BTCUSDT position on Binance grows from 599,000 to 601,000 USDT of notional, crossing from tier 2 "
+               "(MMR 0.5 %) into tier 3 (MMR 0.65 %). What happens to its maintenance margin?",
+        options={
+            "it jumps up, because the whole notional is now charged the higher rate":
+                "That is what would happen with one rate and no maintenance amount. Tier 3's amount is chosen "
+                "so that both tiers' formulas give the same requirement at the edge.",
+            "it rises only a little and without a jump: the maintenance amount cancels the step in rate at the edge":
+                "Right: cum_3 = cum_2 + 600,000 x (0.65 % - 0.5 %), so notional x MMR - cum is continuous; only "
+                "the slope changes at the edge.",
+            "it falls, because a larger maintenance amount is subtracted":
+                "The larger amount is subtracted, but the rate applied to the whole notional rises by more "
+                "above the edge; at the edge the two exactly cancel, so nothing falls.",
+        },
+        answer="it rises only a little and without a jump: the maintenance amount cancels the step in rate at the edge",
+    ),
+)

@@ -1,0 +1,219 @@
+"""Exercise 6, choosing a mode: what one trade can take, leverage against a wick, a stress run.
+
+Every expected value is computed by the engine (:class:`margincourse.Account` and its
+``max_loss``, :func:`margincourse.liquidation_price_for_tiers`, :func:`margincourse.scenario`).
+"""
+
+from functools import lru_cache
+
+from ...engine import formulas as f
+from ...engine.account import Account
+from ...basics.questions import ChoiceQuestion, FunctionQuestion, Mistake, NumberQuestion
+from ...engine.paths import scenario
+from ...engine.specs import tier_table
+
+BALANCE = 1_000
+ENTRY = 50_000
+
+# q1: isolated, 100 USDT margin at 5x, auto-add on (Bybit's rule).
+A_MARGIN, A_LEVERAGE = 100, 5
+# q2: 0.02 BTC isolated long, a wick this far down.
+W_SIZE, W_FALL = 0.02, 0.05
+# q3: the seeds' trade in cross through a crash.
+S_SIZE, S_LEVERAGE, S_SCENARIO = 0.02, 10, "crash_50"
+
+
+def _size(margin, leverage, price=ENTRY):
+    return round(margin * leverage / price, 8)
+
+
+def _max_loss(mode, margin, leverage, wallet_balance, auto_add):
+    account = Account(wallet_balance)
+    kwargs = {"auto_add_margin": True} if auto_add else {}
+    position = account.open("BTCUSDT", "long", _size(margin, leverage), ENTRY, leverage=leverage, mode=mode,
+                            **kwargs)
+    return account.max_loss(position)
+
+
+def _survives(leverage):
+    lp = f.liquidation_price_for_tiers("long", ENTRY, W_SIZE, f.initial_margin(W_SIZE, ENTRY, leverage),
+                                       tier_table("BTCUSDT", "binance"))
+    return lp < ENTRY * (1 - W_FALL)
+
+
+def _highest_surviving_leverage():
+    return max(leverage for leverage in range(1, 126) if _survives(leverage))
+
+
+@lru_cache(maxsize=None)
+def _stress(mode):
+    account = Account(BALANCE)
+    account.open("BTCUSDT", "long", S_SIZE, ENTRY, leverage=S_LEVERAGE, mode=mode)
+    timeline = account.run(scenario(S_SCENARIO, start_price=ENTRY))
+    return {"equity": account.equity, "wallet": account.wallet_balance, "timeline": timeline}
+
+
+# q4: write max_loss(mode, margin, leverage, wallet_balance, auto_add), checked against Account.max_loss.
+def _max_loss_reference(mode, margin, leverage, wallet_balance, auto_add):
+    return _max_loss(mode, margin, leverage, wallet_balance, auto_add)
+
+
+def _ignores_auto_add(mode, margin, leverage, wallet_balance, auto_add):
+    return _max_loss(mode, margin, leverage, wallet_balance, False)
+
+
+def _auto_add_uncapped(mode, margin, leverage, wallet_balance, auto_add):
+    if mode == "isolated" and auto_add:
+        return float(wallet_balance)
+    return _max_loss(mode, margin, leverage, wallet_balance, auto_add)
+
+
+def _cross_is_margin(mode, margin, leverage, wallet_balance, auto_add):
+    if mode == "cross":
+        return float(margin)
+    return _max_loss(mode, margin, leverage, wallet_balance, auto_add)
+
+
+def _cross_is_always_the_wallet(mode, margin, leverage, wallet_balance, auto_add):
+    if mode == "cross":
+        return float(wallet_balance)
+    return _max_loss(mode, margin, leverage, wallet_balance, auto_add)
+
+
+MAX_LOSS_CASES = (
+    ("isolated", 100, 10, 1_000, False),
+    ("isolated", 100, 5, 1_000, True),
+    ("isolated", 200, 10, 1_000, True),
+    ("cross", 100, 10, 1_000, False),
+    ("isolated", 50, 20, 400, True),
+    ("isolated", 300, 2, 2_000, True),
+    ("cross", 250, 4, 5_000, False),
+)
+
+
+QUESTIONS = (
+    NumberQuestion(
+        id="q1",
+        prompt=f"A 1,000 USDT account opens an isolated BTCUSDT long at {ENTRY:,} USDT with {A_MARGIN} USDT of "
+               f"margin at {A_LEVERAGE}x, with auto-add margin ON (Bybit's rule: each time the price reaches the "
+               "liquidation price, the initial margin is moved in again from the available balance, until the "
+               "position is at 1x leverage). It is the only position. What is the most this trade can take from "
+               "the account, in USDT (fees aside)? (Answers within 0.01 USDT count.)",
+        expected=lambda: _max_loss("isolated", A_MARGIN, A_LEVERAGE, BALANCE, True),
+        unit="USDT",
+        tolerance=0.01,
+        mistakes=(
+            Mistake("That is the cap of an isolated position with auto-add margin OFF. Auto-add keeps moving "
+                    "your balance into the bucket, and the bucket is what is lost.",
+                    lambda: float(A_MARGIN)),
+            Mistake("Auto-add stops when the position is at 1x: the bucket never holds more than the notional. "
+                    "Check whether the available balance or that limit runs out first.",
+                    lambda: float(BALANCE)),
+        ),
+        hint="The bucket can grow until margin = notional (1x) or until the available balance is used up.",
+    ),
+    NumberQuestion(
+        id="q2",
+        prompt=f"An isolated long of {W_SIZE} BTC at {ENTRY:,} USDT, opened with its initial margin "
+               "(notional / leverage), Binance's tier 1 (MMR 0.4 %, maintenance amount 0). A one-minute wick "
+               f"takes the mark price {W_FALL * 100:g} % lower and straight back. What is the highest whole-number "
+               "leverage at which the position survives the wick (its liquidation price stays below the wick's "
+               "low)?",
+        expected=_highest_surviving_leverage,
+        tolerance=0.0,
+        relative=0.0,
+        mistakes=(
+            Mistake("At that leverage the fall uses up the margin exactly (1 / leverage = the fall). The "
+                    "exchange liquidates earlier, when the maintenance margin is all that is left: the "
+                    "liquidation price sits a little closer to the entry.",
+                    lambda: round(1 / W_FALL)),
+            Mistake("One too high: at that leverage the liquidation price is already above the wick's low. "
+                    "Round the limit down, not to the nearest whole number.",
+                    lambda: _highest_surviving_leverage() + 1),
+        ),
+        hint="With margin = notional / L and cum = 0, LP / EP = (1 - 1/L) / (1 - MMR). Find the largest L with "
+             "LP below the wick's low.",
+    ),
+    NumberQuestion(
+        id="q3",
+        prompt=f"The seeds' trade, {S_SIZE} BTC long at {ENTRY:,} USDT with {S_LEVERAGE}x in a 1,000 USDT account, "
+               f"in cross mode, runs through the `{S_SCENARIO}` scenario (the cell above). What is the account's "
+               "equity (wallet balance + unrealized PnL) at the end, in USDT? (Answers within 0.01 USDT count.)",
+        expected=lambda: _stress("cross")["equity"],
+        unit="USDT",
+        tolerance=0.01,
+        mistakes=(
+            Mistake("That is the wallet balance: the position is still open, and its unrealized loss is not in "
+                    "the wallet yet. Equity adds the unrealized PnL.", lambda: _stress("cross")["wallet"]),
+            Mistake("That is the isolated result, the 100 USDT of margin lost. In cross mode there is no such "
+                    "cap: the loss follows the price.", lambda: _stress("isolated")["equity"]),
+            Mistake("Was the cross position liquidated? Compare its liquidation price with the scenario's "
+                    "lowest price.", lambda: 0.0),
+        ),
+        hint="Equity = 1,000 + size x (last close - entry), if the position was never liquidated.",
+    ),
+    FunctionQuestion(
+        id="q4",
+        prompt="Write max_loss(mode, margin, leverage, wallet_balance, auto_add): the most one BTCUSDT long can "
+               "take from an account holding `wallet_balance` USDT and no other position, fees aside. `mode` is "
+               "'isolated' or 'cross'; `margin` is its initial margin, so its notional is margin x leverage; "
+               "`auto_add` (True or False, always False for cross) follows Bybit's rule: top-ups from the "
+               "available balance until the bucket holds the whole notional (1x).",
+        reference_function=_max_loss_reference,
+        cases=MAX_LOSS_CASES,
+        tolerance=0.01,
+        mistakes=(
+            Mistake("Right without auto-add, wrong with it: auto-add margin moves more of the balance into the "
+                    "bucket, so the bucket can grow beyond the initial margin.", _ignores_auto_add),
+            Mistake("With auto-add, the bucket stops growing at 1x leverage (margin = notional): take the "
+                    "smaller of that limit and the balance.", _auto_add_uncapped),
+            Mistake("In cross mode the margin is not a cap: the whole wallet backs the position.",
+                    _cross_is_margin),
+            Mistake("Right for a large cross long, wrong for a small one: the whole wallet backs it, but the "
+                    "price cannot fall below zero, so a long can never lose more than its notional.",
+                    _cross_is_always_the_wallet),
+        ),
+        hint="cross: the whole wallet or the notional, whichever is smaller (a long loses at most what it paid "
+             "for); isolated: the margin; isolated with auto-add: the margin plus min(rest of the wallet, "
+             "notional - margin).",
+    ),
+    ChoiceQuestion(
+        id="q5",
+        prompt="You hold a BTC long and an ETH short of the same notional as a hedge: when the market falls, one "
+               "gains about what the other loses. Which mode makes the best use of your collateral, and what "
+               "risk remains?",
+        options={
+            "isolated for each leg: that is always the safest":
+                "Each bucket sees only its own loss: the losing leg can be liquidated while the winning leg's "
+                "profit sits elsewhere, and then you hold an unhedged bet (lesson 4's hedge table).",
+            "it makes no difference: a hedge cannot be liquidated":
+                "A hedge can be liquidated: in isolated mode one leg at a time, in cross mode when the two "
+                "coins move apart enough.",
+            "cross: one leg's unrealized profit backs the other; but if the two coins diverge, both can lose "
+            "and the loss reaches the whole wallet":
+                "Right: that is cross margin's capital efficiency, and its shared damage when the hedge stops "
+                "working.",
+        },
+        answer="cross: one leg's unrealized profit backs the other; but if the two coins diverge, both can lose "
+               "and the loss reaches the whole wallet",
+    ),
+    ChoiceQuestion(
+        id="q6",
+        prompt="A 10x long at 50,000 USDT with 100 USDT of margin in a 1,000 USDT account, with a stop-loss at "
+               "48,000. Overnight the price gaps from 50,000 straight to 42,500. What is true?",
+        options={
+            "the stop fills near 42,500: in cross mode the loss is larger than planned, in isolated mode it "
+            "is still capped at the 100 USDT margin":
+                "Right: the stop can slip, the isolated margin cannot. Use both: a stop for the exit you plan, "
+                "isolated margin for the loss you can never exceed.",
+            "the stop fills at 48,000 in either mode, so the loss is what was planned":
+                "A stop is a market order triggered at 48,000; after a gap the first price available is far "
+                "lower, and it fills there.",
+            "isolated margin and a stop-loss are the same protection, so one is enough":
+                "A stop-loss is an order that can slip in a gap; isolated margin is a structural cap on what "
+                "the position can take, whatever the price does.",
+        },
+        answer="the stop fills near 42,500: in cross mode the loss is larger than planned, in isolated mode it "
+               "is still capped at the 100 USDT margin",
+    ),
+)

@@ -1,0 +1,168 @@
+"""Exercise notebooks are generated from the solution notebooks; this module does it.
+
+The solution notebook in ``solutions/`` is the one source an author edits. In it:
+
+* a code region between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` is the
+  answer. In the exercise it becomes a stub: each name the region assigns at top
+  level becomes ``name = None  # YOUR ANSWER HERE``, each function it defines keeps
+  its signature and docstring with a body that raises ``NotImplementedError``;
+  anything else is dropped;
+* a markdown region between ``<!-- BEGIN SOLUTION -->`` and ``<!-- END SOLUTION -->``
+  (a worked explanation) is removed;
+* a cell tagged ``solution-only`` is removed;
+* a check cell carries its question and points in its metadata,
+  ``{"margincourse": {"question": "q1", "points": 2}}``, which is copied as it is.
+
+Outputs that could give answers away (of changed and check cells) are cleared;
+then the generated notebook is executed in a fresh kernel, so the exercise as
+distributed shows what a learner sees before answering ("q1: not answered yet").
+The code is parsed as Python (``ast``), never edited with regular expressions.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import re
+from pathlib import Path
+
+import nbformat
+
+from ..basics.errors import MarginInputError
+
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+MD_REGION = re.compile(r"<!-- BEGIN SOLUTION -->.*?<!-- END SOLUTION -->\n?", re.S)
+STUB_COMMENT = "# YOUR ANSWER HERE"
+
+
+def _stub(region: str, indent: str) -> list[str]:
+    try:
+        tree = ast.parse(region)
+    except SyntaxError as error:
+        raise MarginInputError(f"solution region must be valid Python, got a syntax error: {error}") from None
+    lines = []
+    for node in tree.body:
+        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                for name in ast.walk(target):
+                    if isinstance(name, ast.Name):
+                        lines.append(f"{indent}{name.id} = None  {STUB_COMMENT}")
+        elif isinstance(node, ast.FunctionDef):
+            signature = ast.unparse(node.args)
+            lines.append(f"{indent}def {node.name}({signature}):")
+            doc = ast.get_docstring(node)
+            if doc:
+                lines.append(f'{indent}    """{doc}"""')
+            lines.append(f"{indent}    {STUB_COMMENT}")
+            lines.append(f'{indent}    raise NotImplementedError("write this function")')
+    if not lines:
+        lines.append(f"{indent}{STUB_COMMENT}")
+    seen, unique = set(), []
+    for line in lines:
+        if line not in seen:
+            seen.add(line)
+            unique.append(line)
+    return unique
+
+
+def strip_code(source: str) -> str:
+    """Replace every solution region of a code cell with its stub."""
+    out, region, indent = [], None, ""
+    for line in source.splitlines():
+        stripped = line.strip()
+        if stripped == BEGIN:
+            if region is not None:
+                raise MarginInputError("solution regions must not be nested: found a second BEGIN SOLUTION")
+            region, indent = [], line[: len(line) - len(line.lstrip())]
+        elif stripped == END:
+            if region is None:
+                raise MarginInputError("found END SOLUTION without BEGIN SOLUTION")
+            body = "\n".join(l[len(indent):] if l.startswith(indent) else l for l in region)
+            out.extend(_stub(body, indent))
+            region = None
+        elif region is not None:
+            region.append(line)
+        else:
+            out.append(line)
+    if region is not None:
+        raise MarginInputError("found BEGIN SOLUTION without END SOLUTION")
+    return "\n".join(out)
+
+
+def is_check_cell(cell) -> bool:
+    return cell.cell_type == "code" and "question" in cell.metadata.get("margincourse", {})
+
+
+def make_exercise(solution) -> nbformat.NotebookNode:
+    """The exercise version of a solution notebook (not yet executed)."""
+    notebook = copy.deepcopy(solution)
+    cells = []
+    for cell in notebook.cells:
+        if "solution-only" in cell.metadata.get("tags", []):
+            continue
+        if cell.cell_type == "markdown":
+            cell.source = MD_REGION.sub("", cell.source)
+            if not cell.source.strip():
+                continue  # the cell was all explanation
+        elif cell.cell_type == "code":
+            changed = BEGIN in cell.source
+            if changed:
+                cell.source = strip_code(cell.source)
+            if changed or is_check_cell(cell):
+                cell.outputs = []
+                cell.execution_count = None
+        cells.append(cell)
+    notebook.cells = cells
+    notebook.metadata.setdefault("margincourse", {})["generated_from"] = "solutions/"
+    return notebook
+
+
+def _execute_with_fresh_progress(notebook, folder):
+    """Execute in a fresh kernel whose checks record into a throw-away progress file,
+    so the distributed exercise shows a learner's empty progress, not the author's."""
+    import os
+    import tempfile
+
+    from nbclient import NotebookClient
+
+    saved = os.environ.get("MARGINCOURSE_PROGRESS")
+    with tempfile.TemporaryDirectory() as scratch:
+        os.environ["MARGINCOURSE_PROGRESS"] = os.path.join(scratch, "progress.json")
+        try:
+            NotebookClient(notebook, timeout=120, kernel_name="python3",
+                           resources={"metadata": {"path": str(folder)}}).execute()
+        finally:
+            if saved is None:
+                os.environ.pop("MARGINCOURSE_PROGRESS", None)
+            else:
+                os.environ["MARGINCOURSE_PROGRESS"] = saved
+
+
+def sources(notebook):
+    """What must match between a committed exercise and a freshly generated one."""
+    return [(c.cell_type, c.source, dict(c.metadata.get("margincourse", {})), c.metadata.get("tags", []))
+            for c in notebook.cells]
+
+
+def generate(solutions_dir: Path, exercises_dir: Path, *, check_only=False, execute=True) -> list[str]:
+    """Write ``exercises_dir/NAME.ipynb`` for every ``solutions_dir/NAME.ipynb``.
+
+    With ``check_only`` nothing is written; returns the names whose committed
+    exercise differs from what would be generated (empty when all are current).
+    """
+    stale = []
+    for solution_path in sorted(Path(solutions_dir).glob("*.ipynb")):
+        exercise = make_exercise(nbformat.read(solution_path, as_version=4))
+        target = Path(exercises_dir) / solution_path.name
+        if check_only:
+            if not target.exists() or sources(nbformat.read(target, as_version=4)) != sources(exercise):
+                stale.append(solution_path.name)
+            continue
+        if execute:
+            _execute_with_fresh_progress(exercise, Path(exercises_dir))
+            for cell in exercise.cells:
+                cell.metadata.pop("execution", None)
+        nbformat.write(exercise, target)
+        stale.append(solution_path.name)
+    return stale

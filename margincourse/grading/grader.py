@@ -1,0 +1,507 @@
+"""Grade a class's exercise submissions into a gradebook, without trusting the students' code.
+
+``margincourse grade SUBMISSION... --out gradebook.csv`` runs this. For each
+submission (a notebook, or every ``.ipynb`` in a folder):
+
+1. The notebook is copied into an empty temporary folder and executed there, cell
+   by cell, in a fresh kernel. The original file is only read.
+2. After each check cell (``check("q1", <answer>)``) the grader asks the kernel for
+   the *value* of ``<answer>`` (for a function question: the function's results on
+   the test cases) and nothing else. Verdicts printed in the notebook are ignored.
+3. Each value is judged in the grader's own process against the answer key
+   (:mod:`margincourse.grading.answer_key`), which the kernel cannot change: redefining
+   ``check``, patching ``margincourse`` inside the kernel, printing fake success or
+   editing the notebook's metadata changes nothing. Points per question come from
+   the instructor's exercise notebook, not from the submission.
+4. Code that reaches for the answer key or the solutions (names such as
+   ``answer_key`` or ``reference_function``, strings naming ``solutions/``, the
+   grader's own markers) is not graded: the submission gets 0 and says why.
+
+5. Where the machine allows it (``bwrap``, :mod:`margincourse.grading.sandbox`), the kernel runs in
+   a sandbox: no network, a read-only system without home folders, the course's
+   solutions or the answer key's questions, only its own temporary folder writable, a
+   memory limit, a clean environment.
+   The static check in 4. is then a second line, not the only one.
+
+Cells tagged ``grader-skip`` (the progress chart at the end of each exercise) are
+not run. Limits: a per-cell time limit (an endless loop costs that cell, the kernel is
+interrupted and the rest still runs), a per-submission time limit, and a cap on
+the output kept per cell. A broken, empty or non-notebook file gets a row with
+its status; it never stops the batch. Submissions run in parallel (``jobs``).
+The gradebook is written atomically and sorted, so a re-run gives the same file.
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import io
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from .keys import exercise_names, questions_of
+from ..basics.errors import MarginInputError
+
+MARKER = "<<MCGRADE>>"
+FORBIDDEN_NAMES = {"answer_key", "reference_function", "questions_of", "MARKER", "grading"}
+FORBIDDEN_STRINGS = ("solutions", "answer_key", MARKER)
+STATUSES = ("graded", "timed out", "error", "not a notebook")
+GRADER_SKIP = "grader-skip"  # a cell tag: not run when grading (e.g. the mc.progress() chart)
+
+
+@dataclass
+class Result:
+    submission: str
+    student: str = ""
+    exercise: str = ""
+    status: str = "graded"
+    reason: str = ""
+    points: dict = field(default_factory=dict)
+    max_points: dict = field(default_factory=dict)
+    feedback: list = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def total(self):
+        return sum(self.points.values())
+
+    @property
+    def maximum(self):
+        return sum(self.max_points.values())
+
+
+# --------------------------------------------------------------------------- reading notebooks
+
+def check_calls(source: str):
+    """``[(question_id, answer_expression_source)]`` for each ``check("qN", expr)`` in a cell."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    calls = []
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "check"
+                and len(node.args) == 2 and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)):
+            calls.append((node.args[0].value, ast.get_source_segment(source, node.args[1])))
+    return calls
+
+
+def suspicious(cells) -> list[str]:
+    """Why the code cells look like they read the answer key or the solutions (empty if not)."""
+    reasons = []
+    for number, cell in enumerate(cells, 1):
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
+            if name in FORBIDDEN_NAMES:
+                reasons.append(f"cell {number} uses '{name}'")
+            if isinstance(node, ast.alias) and any(part in FORBIDDEN_NAMES for part in node.name.split(".")):
+                reasons.append(f"cell {number} imports '{node.name}'")
+            if isinstance(node, ast.ImportFrom) and node.module and "answer_key" in node.module:
+                reasons.append(f"cell {number} imports from '{node.module}'")
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                if any(word in node.value for word in FORBIDDEN_STRINGS):
+                    reasons.append(f"cell {number} names the solutions or the answer key")
+    return sorted(set(reasons))
+
+
+def instructor_points(exercise: str, exercises_dir: Path) -> dict:
+    """Points per question, from the instructor's exercise notebook (never the submission's)."""
+    path = Path(exercises_dir) / f"{exercise}.ipynb"
+    questions = questions_of(exercise)
+    points = {qid: 1.0 for qid in questions}
+    if path.exists():
+        notebook = nbformat.read(path, as_version=4)
+        for cell in notebook.cells:
+            meta = cell.metadata.get("margincourse", {})
+            if meta.get("question") in points:
+                points[meta["question"]] = float(meta.get("points", 1))
+    return points
+
+
+def identify_exercise(notebook, path: Path) -> str:
+    """Which exercise a submission answers: its metadata, else its file name."""
+    names = exercise_names()
+    declared = notebook.metadata.get("margincourse", {}).get("exercise")
+    if declared in names:
+        return declared
+    for name in names:
+        if name in path.name:
+            return name
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            for name in names:
+                if name in cell.source:
+                    return name
+    raise MarginInputError(f"exercise must be one of {', '.join(names)}: could not tell which from {path.name}")
+
+
+# --------------------------------------------------------------------------- the kernel side
+
+SERIALIZER = """
+def __mcgrade_value(v):
+    try:
+        import numpy
+        if isinstance(v, numpy.generic) or (isinstance(v, numpy.ndarray) and v.ndim == 0):
+            v = v.item()
+    except Exception:
+        pass
+    if v is Ellipsis:
+        return None
+    if v is None or isinstance(v, (bool, int, float, str)):
+        return v
+    if callable(v):
+        return {"callable": True}
+    return {"repr": repr(v)[:200]}
+"""
+
+
+def probe_code(question, expression: str) -> str:
+    """The code the grader runs in the kernel to read one answer's value."""
+    lines = [SERIALIZER, f"__mcgrade_answer = ({expression})"]
+    if question.kind == "function":
+        lines += [
+            "__mcgrade_out = []",
+            f"for __mcgrade_case in {list(question.cases)!r}:",
+            "    try:",
+            "        __mcgrade_out.append(__mcgrade_value(__mcgrade_answer(*__mcgrade_case)))",
+            "    except Exception as __mcgrade_error:",
+            "        __mcgrade_out.append(f'{type(__mcgrade_error).__name__}: {__mcgrade_error}')",
+            "__mcgrade_answer = __mcgrade_out if callable(__mcgrade_answer) else None",
+        ]
+    else:
+        lines.append("__mcgrade_answer = __mcgrade_value(__mcgrade_answer)")
+    lines.append(f"print({MARKER!r} + __import__('json').dumps(__mcgrade_answer))")
+    return "\n".join(lines)
+
+
+def _read_probe(cell):
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "stream" and output.get("name") == "stdout":
+            for line in output.get("text", "").splitlines():
+                if line.startswith(MARKER):
+                    try:
+                        return True, json.loads(line[len(MARKER):])
+                    except ValueError:
+                        return False, None
+    return False, None
+
+
+def _judge(question, found, value):
+    if not found:
+        return False, "no answer could be read (the cell failed or timed out)."
+    if question.kind == "function":
+        if value is None:
+            return question.evaluate(None)
+        return question.evaluate_outputs(value)
+    if isinstance(value, dict):
+        return False, f"the answer should be a {'number' if question.kind == 'number' else 'choice'}, got {value.get('repr', 'a function')}."
+    return question.evaluate(value)
+
+
+def _capped_client(notebook, cell_timeout, max_output_bytes, path, km=None):
+    from nbclient import NotebookClient
+
+    class CappedClient(NotebookClient):
+        """Keeps at most ``max_output_bytes`` of output per cell; the rest is dropped."""
+
+        def output(self, outs, msg, display_id, cell_index):
+            size = sum(len(json.dumps(o)) for o in outs) + len(json.dumps(msg.get("content", {})))
+            if size > max_output_bytes:
+                if not any(o.get("name") == "stderr" and "[output cut" in o.get("text", "") for o in outs):
+                    outs.append(nbformat.v4.new_output("stream", name="stderr",
+                                                       text=f"[output cut by the grader at {max_output_bytes} bytes]\n"))
+                return None
+            return super().output(outs, msg, display_id, cell_index)
+
+    return CappedClient(
+        notebook, km=km, timeout=cell_timeout, kernel_name="python3", allow_errors=True, interrupt_on_timeout=True,
+        # a kernel that ignores the interrupt still ends the cell: an error output, not an endless wait
+        error_on_timeout={"ename": "CellTimeoutError", "evalue": "Cell execution timed out", "traceback": []},
+        resources={"metadata": {"path": str(path)}}, record_timing=False,
+    )
+
+
+def _sandboxed_kernel(workdir: Path, memory_mb, max_output_bytes=100_000):
+    """A kernel manager whose kernel will run in a sandbox with ``workdir`` as its only writable folder."""
+    import zmq
+
+    from .sandbox import Sandbox, SandboxedKernelManager
+
+    km = SandboxedKernelManager(kernel_name="python3", transport="ipc", ip=str(workdir / "kernel"))
+    km.connection_file = str(workdir / "kernel.json")
+    # one message may not be larger than this: the grader's memory is not the kernel's to fill
+    km.context.setsockopt(zmq.MAXMSGSIZE, max(16 * 1024 * 1024, 8 * max_output_bytes))
+    km.sandbox = Sandbox(workdir, memory_mb)
+    km.sandbox.prepare()
+    return km
+
+
+def grade_one(submission, exercises_dir, cell_timeout=30, total_timeout=300, max_output_bytes=100_000,
+              sandbox=False, memory_mb=None) -> Result:
+    """Grade one submission (see the module notes); never raises.
+
+    With ``sandbox`` the kernel runs under :mod:`margincourse.grading.sandbox` (no network, a read-only
+    system, only its own folder writable, ``memory_mb`` MiB of memory at most, default
+    :data:`margincourse.grading.sandbox.DEFAULT_MEMORY_MB`).
+    """
+    submission = Path(submission)
+    start = time.perf_counter()
+    result = Result(submission=str(submission), student=submission.stem)
+    try:
+        notebook = nbformat.read(submission, as_version=4)
+        nbformat.validate(notebook)
+    except Exception as error:  # not JSON, not a notebook, unreadable: a row, not a crash
+        result.status, result.reason = "not a notebook", f"{type(error).__name__}: {str(error)[:120]}"
+        return result
+    # The student is the file's name, never what the notebook says about itself (a submission could
+    # claim a classmate's name and overwrite their row's feedback).
+    try:
+        result.exercise = identify_exercise(notebook, submission)
+    except MarginInputError as error:
+        result.status, result.reason = "error", str(error)
+        return result
+    questions = questions_of(result.exercise)
+    result.max_points = instructor_points(result.exercise, exercises_dir)
+    result.points = {qid: 0.0 for qid in questions}
+    verdicts = {qid: "not answered (no check cell found)." for qid in questions}
+    flags = suspicious(notebook.cells)
+    if flags:
+        result.reason = "not graded: answers must not come from the answer key or the solutions (" + "; ".join(flags) + ")"
+        result.feedback = [f"{qid}: 0 points. {result.reason}" for qid in questions]
+        result.seconds = time.perf_counter() - start
+        return result
+
+    watchdog = None  # set once the kernel runs; says why it stopped the kernel, if it did
+    workdir = Path(tempfile.mkdtemp(prefix="mcgrade-"))
+    env_backup = os.environ.get("MARGINCOURSE_PROGRESS")
+    os.environ["MARGINCOURSE_PROGRESS"] = str(workdir / "progress.json")  # the kernel's checks write here
+    try:
+        copy_path = workdir / "submission.ipynb"
+        shutil.copyfile(submission, copy_path)
+        notebook = nbformat.read(copy_path, as_version=4)
+        cells = list(notebook.cells)
+        notebook.cells.append(nbformat.v4.new_code_cell(""))  # nbclient stores each probe at this index
+        scratch = len(notebook.cells) - 1
+        if sandbox:
+            from .sandbox import DEFAULT_MEMORY_MB
+
+            km = _sandboxed_kernel(workdir, memory_mb or DEFAULT_MEMORY_MB, max_output_bytes)
+        else:
+            km = None
+        client = _capped_client(notebook, cell_timeout, max_output_bytes, workdir, km=km)
+        probed = set()
+        timed_out_cells = 0
+        with client.setup_kernel(cleanup_kc=True), _watched(client, workdir, total_timeout + 30) as watchdog:
+            for index, cell in enumerate(cells):
+                if time.perf_counter() - start > total_timeout:
+                    result.status = "timed out"
+                    result.reason = f"stopped after {total_timeout} s; cells after cell {index} were not run"
+                    break
+                if cell.cell_type != "code" or GRADER_SKIP in cell.metadata.get("tags", []):
+                    continue
+                client.execute_cell(cell, index)
+                if any(o.get("ename") in ("CellTimeoutError", "KeyboardInterrupt") or
+                       "Cell execution timed out" in str(o.get("evalue", "")) for o in cell.outputs
+                       if o.get("output_type") == "error"):
+                    timed_out_cells += 1
+                for qid, expression in check_calls(cell.source):
+                    if qid in questions and qid not in probed and expression:
+                        probed.add(qid)
+                        probe = nbformat.v4.new_code_cell(probe_code(questions[qid], expression))
+                        client.execute_cell(probe, scratch)
+                        correct, text = _judge(questions[qid], *_read_probe(probe))
+                        verdicts[qid] = text
+                        result.points[qid] = result.max_points[qid] if correct else 0.0
+            if result.status == "graded":
+                for qid in questions:
+                    if qid not in probed:  # the check cell was deleted: read the conventional name
+                        probe = nbformat.v4.new_code_cell(probe_code(questions[qid], f"answer_{qid}"))
+                        client.execute_cell(probe, scratch)
+                        found, value = _read_probe(probe)
+                        if found and value is not None:
+                            correct, text = _judge(questions[qid], found, value)
+                            verdicts[qid] = text + " (read from answer_" + qid + "; its check cell was missing)"
+                            result.points[qid] = result.max_points[qid] if correct else 0.0
+        if timed_out_cells and not result.reason:
+            result.reason = f"{timed_out_cells} cell(s) hit the {cell_timeout} s limit and were interrupted"
+    except Exception as error:  # a dead kernel, a broken environment: keep what was graded
+        result.status = "error"
+        result.reason = f"{type(error).__name__}: {str(error)[:160]}"
+        if watchdog is not None and watchdog.reason:
+            result.status = "timed out" if watchdog.timed_out else "error"
+            result.reason = f"stopped by the grader: {watchdog.reason}"
+    finally:
+        if env_backup is None:
+            os.environ.pop("MARGINCOURSE_PROGRESS", None)
+        else:
+            os.environ["MARGINCOURSE_PROGRESS"] = env_backup
+        shutil.rmtree(workdir, ignore_errors=True)
+    result.feedback = [
+        f"{qid}: {result.points[qid]:g}/{result.max_points[qid]:g} points. {verdicts[qid]}" for qid in questions
+    ]
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+class _watched:
+    """Watch the client's kernel (see :class:`margincourse.grading.sandbox.Watchdog`) while the block runs."""
+
+    def __init__(self, client, folder, seconds):
+        self.client, self.folder, self.seconds = client, folder, seconds
+        self.watchdog = None
+
+    def __enter__(self):
+        from .sandbox import Watchdog
+
+        process = getattr(getattr(self.client.km, "provisioner", None), "process", None)
+        if process is not None:
+            self.watchdog = Watchdog(process, self.folder, self.seconds)
+        return self.watchdog
+
+    def __exit__(self, *exc):
+        if self.watchdog is not None:
+            self.watchdog.stop()
+        return False
+
+
+# --------------------------------------------------------------------------- the batch
+
+def find_submissions(paths) -> list[Path]:
+    """Files as given, and every ``.ipynb`` inside given folders (sorted, no checkpoints)."""
+    found = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found.extend(p for p in sorted(path.rglob("*.ipynb")) if ".ipynb_checkpoints" not in p.parts)
+        elif path.exists():
+            found.append(path)
+        else:
+            raise MarginInputError(f"submission must be an existing file or folder, got {str(path)!r}")
+    return sorted(set(found))
+
+
+def _write_atomically(path: Path, text: str):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".tmp")
+    with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
+        file.write(text)
+    os.replace(temporary, path)
+
+
+def _cell(text) -> str:
+    """A CSV cell a spreadsheet will not run as a formula (OWASP "CSV injection")."""
+    text = str(text)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def gradebook_csv(results) -> str:
+    columns = sorted({f"{r.exercise}:{q}" for r in results for q in r.max_points})
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["student", "submission", "exercise", "status", *columns, "total", "max", "reason"])
+    for r in results:
+        cells = [f"{r.points[c.split(':')[1]]:g}" if c.split(":")[0] == r.exercise and c.split(":")[1] in r.points
+                 else "" for c in columns]
+        writer.writerow([_cell(r.student), _cell(r.submission), r.exercise, r.status, *cells,
+                         f"{r.total:g}", f"{r.maximum:g}", _cell(r.reason)])
+    return buffer.getvalue()
+
+
+def feedback_text(result) -> str:
+    lines = [f"# Feedback for {result.student}", "",
+             f"Exercise: {result.exercise or 'unknown'}", f"Status: {result.status}",
+             f"Score: {result.total:g} / {result.maximum:g}", ""]
+    if result.reason:
+        lines += [f"Note: {result.reason}", ""]
+    if result.feedback:
+        lines += ["Checks that ran, in order:", ""] + [f"- {line}" for line in result.feedback]
+    return "\n".join(lines) + "\n"
+
+
+def resolve_sandbox(mode="auto"):
+    """``(use_sandbox, why_not)`` for ``--sandbox auto|on|off``.
+
+    ``auto`` sandboxes when this machine can (:func:`margincourse.grading.sandbox.sandbox_problem`),
+    ``on`` refuses to grade without it, ``off`` never sandboxes.
+    """
+    if mode not in ("auto", "on", "off"):
+        raise MarginInputError(f"sandbox must be 'auto', 'on' or 'off', got {mode!r}")
+    if mode == "off":
+        return False, "switched off (--sandbox off)"
+    from .sandbox import sandbox_problem
+
+    problem = sandbox_problem()
+    if problem and mode == "on":
+        raise MarginInputError(f"sandbox is 'on' but cannot run here: {problem}")
+    return problem is None, problem or ""
+
+
+def grade(submissions, out, *, exercises_dir, jobs=None, cell_timeout=30, total_timeout=300,
+          max_output_bytes=100_000, feedback_dir=None, progress=True, sandbox="auto",
+          memory_mb=None) -> list[Result]:
+    """Grade submissions in parallel and write the gradebook CSV (and one feedback file each).
+
+    ``sandbox``: ``"auto"`` (default), ``"on"`` or ``"off"``, see :func:`resolve_sandbox`;
+    ``memory_mb``: the sandboxed kernel's memory limit (default
+    :data:`margincourse.grading.sandbox.DEFAULT_MEMORY_MB`).
+    """
+    from .sandbox import DEFAULT_MEMORY_MB
+
+    use_sandbox, why_not = resolve_sandbox(sandbox)
+    memory_mb = DEFAULT_MEMORY_MB if memory_mb is None else memory_mb
+    if isinstance(memory_mb, bool) or not isinstance(memory_mb, int) or not 1024 <= memory_mb <= 1_048_576:
+        raise MarginInputError(f"memory_mb must be a whole number of MiB between 1,024 and 1,048,576 (a kernel "
+                               f"needs about 1 GiB), got {memory_mb!r}")
+    if not use_sandbox:  # said even when progress is off: nobody should miss it
+        print(f"WARNING: kernels run WITHOUT a sandbox ({why_not}); students' code runs with your rights",
+              file=sys.stderr)
+    elif progress:
+        print("kernels run in a sandbox: no network, read-only system, no privileges, only their own folder "
+              f"writable, {memory_mb:,} MiB of memory", file=sys.stderr)
+    paths = find_submissions(submissions)
+    jobs = jobs or os.cpu_count() or 1
+    out = Path(out)
+    feedback_dir = Path(feedback_dir) if feedback_dir else out.with_suffix("").parent / f"{out.stem}-feedback"
+    results = []
+    done = 0
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = {pool.submit(grade_one, p, exercises_dir, cell_timeout, total_timeout, max_output_bytes,
+                               use_sandbox, memory_mb): p
+                   for p in paths}
+        for future in as_completed(futures):
+            results.append(future.result())
+            done += 1
+            if progress:
+                width = 30
+                filled = int(width * done / max(len(paths), 1))
+                print(f"\rgrading [{'#' * filled}{'.' * (width - filled)}] {done}/{len(paths)}",
+                      end="", file=sys.stderr, flush=True)
+    if progress:
+        print(file=sys.stderr)
+    results.sort(key=lambda r: r.submission)
+    _write_atomically(out, gradebook_csv(results))
+    used = set()
+    for r in results:
+        stem = f"{r.student}_{r.exercise or 'unknown'}".replace(os.sep, "_")
+        name, n = f"{stem}.md", 1
+        while name in used:  # two files of the same name in different folders: one feedback file each
+            n += 1
+            name = f"{stem}-{n}.md"
+        used.add(name)
+        _write_atomically(feedback_dir / name, feedback_text(r))
+    return results

@@ -1,0 +1,220 @@
+"""Lesson 5's dashboard, tables, figures and questions, and the claims its text makes about them."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+import margincourse as mc
+from margincourse.engine import copytrading as ct
+from margincourse.course.lessons import lesson5
+
+
+def _ends(control):
+    if hasattr(control, "min"):
+        return control.min, control.max
+    options = [o[1] if isinstance(o, tuple) else o for o in control.options]
+    return options[0], options[-1]
+
+
+@pytest.fixture(scope="module")
+def dashboard():
+    return lesson5.dashboard()
+
+
+def _set_timed(dashboard, values):
+    readout = dashboard.set(**values)
+    seconds = dashboard.last_update_seconds
+    if seconds >= 0.05:  # a shared machine can stall once: measure the same update again
+        readout = dashboard.set(**values)
+        seconds = min(seconds, dashboard.last_update_seconds)
+    return readout, seconds
+
+
+def test_dashboard_survives_every_corner_of_its_controls(dashboard):
+    ranges = {name: _ends(control) for name, control in dashboard.controls.items()}
+    corners = [dict(zip(ranges, values)) for values in itertools.product(*ranges.values())]
+    defaults = dict(doublings=5, leverage=10, budget=1_000, setup="cross")
+    for values in corners + [defaults]:
+        readout, seconds = _set_timed(dashboard, values)
+        text = " ".join(readout.values()).lower()
+        assert "note" not in readout, readout
+        assert "nan" not in text and "inf" not in text, (values, readout)
+        assert seconds < 0.05, (values, seconds)
+
+
+def test_dashboard_offers_every_setup(dashboard):
+    for setup in dashboard.controls["setup"].options:
+        readout, _ = _set_timed(dashboard, dict(doublings=3, leverage=20, budget=250, setup=setup))
+        assert setup in ("cross", "isolated", "isolated + auto-add", "cross + stop-loss")
+        assert readout["your setup"].startswith("cross" if setup.startswith("cross") else "isolated")
+
+
+def test_lab_numbers_are_the_engines():
+    numbers = lesson5.lab_numbers(doublings=4, leverage=20, budget=250, setup="isolated + auto-add")
+    master = ct.MasterStrategy(first_order=100.0, step=0.05, doublings=4, take_profit=0.05)
+    settings = lesson5.setups(20, 250, cross_budget=250)["isolated + auto-add"]
+    result = ct.simulate(lesson5._lab_paths(), master, settings, every=24)
+    np.testing.assert_allclose(numbers["final"], result.paths["final_equity"], atol=1e-9)
+    np.testing.assert_allclose(numbers["bands"], np.percentile(result.equity, lesson5.BANDS, axis=0), atol=1e-9)
+    summary = result.summary()
+    assert numbers["lost"] == pytest.approx(summary["P(lose the whole account)"])
+    assert numbers["win_rate"] == pytest.approx(summary["win rate"])
+    with pytest.raises(mc.MarginInputError, match="the lab bench has computed"):
+        lesson5.lab_numbers(doublings=4, leverage=7, budget=250, setup="isolated")
+
+
+def test_the_lab_bench_shows_what_its_try_this_list_says():
+    cross = lesson5.lab_numbers(5, 10, 1_000, "cross")
+    isolated = lesson5.lab_numbers(5, 10, 100, "isolated")
+    auto = lesson5.lab_numbers(5, 10, 100, "isolated + auto-add")
+    assert cross["lost"] > 0
+    assert lesson5.lab_numbers(6, 10, 1_000, "cross")["lost"] > lesson5.lab_numbers(0, 10, 1_000, "cross")["lost"]
+    assert isolated["lost"] == 0 and isolated["final"].min() >= 1_000 - 100 - 2
+    assert auto["final"].min() < 1_000 - 100
+    assert lesson5.lab_numbers(5, 50, 100, "isolated")["liquidations"] > isolated["liquidations"]
+
+
+# ----------------------------------------------------------------- the tables
+
+
+def test_ladder_table_recomputes_the_average_after_every_add():
+    table = lesson5.ladder_table()
+    prices = table["master buys at"].to_numpy()
+    sizes = table["size (BTC)"].to_numpy()
+    assert prices.tolist() == [60_000.0, 57_000.0, 54_150.0, 51_442.5, 48_870.4, 46_426.9]
+    np.testing.assert_allclose(sizes, 0.0016 * 2.0 ** np.arange(6))
+    average = np.cumsum(sizes * prices) / np.cumsum(sizes)
+    np.testing.assert_allclose(table["average entry"], average.round(2))
+    np.testing.assert_allclose(table["takes profit at"], np.round(average * 1.05, 1))
+    np.testing.assert_allclose(table["loss at this price (USDT)"], (np.cumsum(sizes) * (average - prices)).round(2),
+                               atol=0.011)
+
+
+def test_follower_ladder_uses_the_exchange_formula():
+    table = lesson5.follower_ladder()
+    binance = mc.tier_table("BTCUSDT", "binance")
+    # after add 5 the cross copy holds every order; its wallet is 1,000 minus the taker fees paid
+    sizes = 0.0016 * 2.0 ** np.arange(6)
+    prices = np.array([60_000.0, 57_000.0, 54_150.0, 51_442.5, 48_870.4, 46_426.9])
+    wallet = 1_000 - (0.0005 * sizes * prices).sum()
+    entry = (sizes * prices).sum() / sizes.sum()
+    lp = mc.liquidation_price_for_tiers("long", entry, sizes.sum(), wallet, binance)
+    assert table.loc["add 5", "cross: liquidation price"] == pytest.approx(round(lp, 1))
+    assert table.loc["first", "cross: liquidation price"] == "none"
+    # the isolated copy: 100 USDT pays the first three orders at 10x, not the fourth
+    costs = sizes * prices / 10 + 0.0005 * sizes * prices
+    assert costs[:3].sum() <= 100 < costs[:4].sum()
+    assert table.loc["add 3", "isolated: copied"] == "no: over the budget"
+    bucket = (sizes[:3] * prices[:3] / 10).sum()
+    iso_entry = (sizes[:3] * prices[:3]).sum() / sizes[:3].sum()
+    iso_lp = mc.liquidation_price_for_tiers("long", iso_entry, sizes[:3].sum(), bucket, binance)
+    assert table.loc["add 2", "isolated: liquidation price"] == pytest.approx(round(iso_lp, 1))
+    assert table.loc["add 4", "isolated: copied"].startswith(f"liquidated at {iso_lp:,.1f}")
+
+
+def test_summary_table_is_the_engines_and_the_lesson_text_holds():
+    results = lesson5.monte_carlo()
+    table = lesson5.summary_table()
+    s = {name: r.summary() for name, r in results.items()}
+    assert table.loc["cross", "lost the whole account"] == f"{s['cross']['P(lose the whole account)'] * 100:.1f} %"
+    assert table.loc["isolated", "median final balance"] == f"{s['isolated']['median final equity']:,.2f}"
+    # "Cross has the best median and the highest win rate, and it is the only setup that can lose everything."
+    assert s["cross"]["median final equity"] == max(x["median final equity"] for x in s.values())
+    assert s["cross"]["win rate"] == max(x["win rate"] for x in s.values())
+    assert s["cross"]["P(lose the whole account)"] > 0
+    assert all(s[name]["P(lose the whole account)"] == 0 for name in lesson5.SETUPS[1:])
+    # "Isolated never loses more than the budget ... but its median ends below the start."
+    assert s["isolated"]["P(lose more than the budget)"] == 0 and s["isolated"]["worst final equity"] >= 900 - 2
+    assert s["isolated"]["median final equity"] < 1_000
+    # auto-add removes the cap; the stop-loss's column is not zero
+    assert s["isolated + auto-add"]["P(lose more than the budget)"] > 0
+    assert s["cross + stop-loss"]["P(lose more than the budget)"] > 0
+    # the average loss of the martingale is many average wins
+    assert -s["cross"]["average loss"] > 10 * s["cross"]["average win"]
+    # with the whole account as the budget the column cannot fire: "-", not a misleading 0.0 %
+    assert table.loc["cross", "lost more than the budget"] == "-"
+    assert table.loc["cross + stop-loss", "lost more than the budget"] == (
+        f"{s['cross + stop-loss']['P(lose more than the budget)'] * 100:.1f} %")
+
+
+def test_stop_loss_overshoot_is_what_the_lesson_says():
+    paths = lesson5.monte_carlo()["cross + stop-loss"].paths
+    readout = lesson5.stop_loss_overshoot()
+    stopped = paths["stop_outs"] > 0
+    over = paths["final_equity"] < 900 - 1e-9
+    assert readout["paths that ended more than the budget down"].startswith(f"{over.sum():,} of 1,000")
+    # "most of the accounts whose copy was stopped out ... ended above 1,000 minus the budget"
+    assert (stopped & ~over).sum() > stopped.sum() / 2
+    # "a stopped-out copy loses a little more than 100 USDT": slippage and fees, every time
+    worst = -paths.loc[stopped, "worst_trade"]
+    assert (worst > 100).all() and worst.max() < 100 * 1.2
+    # "the typical one went a few USDT past it; the ones that went furthest had a second loss on top"
+    excess = 900 - paths.loc[over, "final_equity"]
+    assert 0 < excess.median() < 10
+    second = (paths["stop_outs"] >= 2) | paths["still_open"]
+    assert second[over].loc[excess.nlargest(10).index].all()
+
+
+def test_leverage_table_is_the_lab_bench_and_says_what_the_lesson_says():
+    table = lesson5.leverage_table()
+    cross = {lev: lesson5.lab_numbers(5, lev, 1_000, "cross") for lev in lesson5.LAB_LEVERAGES}
+    # cross, whole account: no leverage in the liquidation formula, so 10x, 20x and 50x are the same run
+    for lev in (20, 50):
+        np.testing.assert_allclose(cross[lev]["final"], cross[10]["final"])
+    # at low leverage orders no longer fit and are skipped: less exposure, fewer accounts lost
+    assert cross[2]["skipped"] > cross[5]["skipped"] > cross[10]["skipped"]
+    assert cross[2]["lost"] < cross[10]["lost"]
+    # isolated with a budget: thinner buckets, more and smaller liquidations
+    iso = [lesson5.lab_numbers(5, lev, 100, "isolated") for lev in lesson5.LAB_LEVERAGES]
+    assert [g["liquidations"] for g in iso] == sorted(g["liquidations"] for g in iso)
+    assert table.loc["50x", "isolated (100 USDT): liquidations per path"] == f"{iso[-1]['liquidations']:.2f}"
+    assert table.loc["10x", "cross (whole account): lost it all"] == f"{cross[10]['lost'] * 100:.1f} %"
+
+
+def test_example_path_is_what_the_lesson_says_and_the_engine_agrees_with_the_account():
+    index = lesson5.example_path()
+    results = lesson5.monte_carlo()
+    cross, iso = results["cross"].paths.loc[index], results["isolated"].paths.loc[index]
+    assert cross["lost_account"] and cross["wins"] >= 5 and iso["final_equity"] >= 900
+    candles, log, replay, equity = lesson5._example(index)
+    np.testing.assert_allclose(equity["cross"], replay[2], atol=1e-6)
+    story = lesson5.example_story()
+    assert story["cross account at the end"] == "0.00 USDT"
+    cycle = lesson5.fatal_cycle()
+    assert cycle["what happened"].iloc[0] == "copy open" and cycle["what happened"].iloc[-1] == "liquidated"
+    numeric = [float(x.replace(",", "")) for x in cycle["liquidation price"] if x not in ("none", "-")]
+    assert numeric == sorted(numeric)  # every add pulled the liquidation price up
+
+
+def test_stop_loss_example_by_hand():
+    table = lesson5.stop_loss_example()
+    sizes = np.array([0.0016, 0.0032, 0.0064])
+    prices = np.array([60_000.0, 57_000.0, 54_150.0])
+    size, entry = sizes.sum(), (sizes * prices).sum() / sizes.sum()
+    trigger = entry - 100 / size
+    assert table.attrs["trigger"] == pytest.approx(trigger)
+    open_fees = (0.0005 * sizes * prices).sum()
+    for row, fill in ((0, trigger * 0.995), (1, trigger * 0.92 * 0.995)):
+        loss = size * (entry - fill) + open_fees + 0.0005 * size * fill
+        assert table["loss (USDT)"].iloc[row] == pytest.approx(round(loss, 2), abs=0.011)
+    bucket = (sizes * prices / 10).sum()
+    assert table["loss (USDT)"].iloc[2] == pytest.approx(round(bucket + open_fees, 2), abs=0.011)
+    assert table["loss (USDT)"].iloc[0] > 100 and table["loss (USDT)"].iloc[1] > table["loss (USDT)"].iloc[0]
+    assert table.attrs["isolated_liquidation_price"] > trigger  # the lesson: isolated is liquidated earlier
+
+
+def test_figures_draw_and_describe_themselves():
+    for picture in (lesson5.example_figure(), lesson5.outcome_figure()):
+        assert picture._repr_png_().startswith(b"\x89PNG")
+        assert "0x" not in repr(picture)
+
+
+@pytest.mark.parametrize("index", range(5))
+def test_questions_have_one_right_answer(index):
+    question = lesson5.questions()[index]
+    verdicts = [question.check(option).split()[0] for option in question.options]
+    assert verdicts.count("Right.") == 1
+    assert question.check(question.answer).startswith("Right.")
+    wrong = [o for o in question.options if o != question.answer]
+    assert all(question.check(o).startswith("Not quite.") for o in wrong)

@@ -1,0 +1,81 @@
+"""The built wheel installs and works without the checkout (the JupyterHub recipe, ``pip install *.whl``).
+
+Every other test runs on the editable install, which finds modules in the checkout
+whatever ``pyproject.toml`` says ships. Here the wheel is built, installed into a
+fresh folder, and used by a Python that starts outside the checkout and sees only
+that folder and the dependencies.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.slow
+
+PROBE = r"""
+import importlib, json, pkgutil, sys
+import margincourse as mc
+assert mc.__file__.startswith(sys.argv[1]), mc.__file__   # the installed copy, not the checkout
+names = sorted(m.name for m in pkgutil.walk_packages(mc.__path__, "margincourse."))
+for name in names:
+    importlib.import_module(name)
+table = mc.tier_table("BTCUSDT", "binance")
+check = mc.exercise("01_initial_margin", record=False)
+verdict = check.verdict("q1", 120.0)
+print(json.dumps({"modules": names, "tiers": len(table.tiers), "q1": verdict.correct,
+                  "style": mc.course.plots.STYLE}))
+"""
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory):
+    # From a clean copy of the sources: a build/ folder left in the checkout by an earlier
+    # build would otherwise slip its stale modules into the wheel.
+    source = tmp_path_factory.mktemp("source")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    shutil.copytree(ROOT / "margincourse", source / "margincourse",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(source)],
+                   check=True, cwd=out)
+    (built,) = out.glob("margincourse-*.whl")
+    return built
+
+
+def test_the_wheel_holds_every_subpackage_and_data_file(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    sources = {str(p.relative_to(ROOT)).replace(os.sep, "/") for p in (ROOT / "margincourse").rglob("*")
+               if p.is_file() and "__pycache__" not in p.parts}
+    assert sources - names == set()
+
+
+def test_the_installed_wheel_imports_every_module_and_runs_a_check(wheel, tmp_path):
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+                   check=True)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    # The dependencies come from this environment's site-packages, the package only from the wheel:
+    site_packages = [p for p in sys.path if p.endswith("site-packages") and Path(p).is_dir()]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env["PYTHONPATH"] = os.pathsep.join([str(target), *site_packages])
+    env["PYTHONNOUSERSITE"] = "1"
+    env["MARGINCOURSE_PROGRESS"] = str(tmp_path / "progress.json")
+    done = subprocess.run([sys.executable, "-s", "-c", PROBE, str(target)], cwd=outside, env=env,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "margincourse.course.lessons.lesson1" in report["modules"]
+    assert "margincourse.grading.answer_key.lesson1" in report["modules"]
+    assert report["tiers"] > 5
+    assert report["style"].startswith(str(target))
+    assert report["q1"] is True  # 0.05 BTC x 60,000 / 25 = 120 USDT, judged by the installed answer key

@@ -1,4 +1,7 @@
-"""Bad inputs: every refusal is a MarginInputError that names the parameter, and changes nothing.
+"""Bad inputs to the engine: every refusal is a MarginInputError that names the parameter, and changes nothing.
+
+The entry points are the engine's: ``Account`` and its methods, the pure formulas,
+``run``, ``load_klines``, ``generate_path`` and ``scenario``.
 
 Each test gives one wrong value to one entry point and checks three things:
 

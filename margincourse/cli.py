@@ -231,9 +231,9 @@ def _print_links(args, out):
                                    f"{error.strerror}") from None
         updated = links.readme_with_badge(text, badge)
         if updated != text:
-            from .grading.grader import _write_atomically
+            from .basics.files import write_atomically
 
-            _write_atomically(args.update_readme, updated)
+            write_atomically(args.update_readme, updated)
         print(f"badge written to {args.update_readme}", file=out)
 
 

@@ -1,0 +1,79 @@
+"""margincourse/basics/files.py: the one atomic writer and the one way to set environment variables for a while."""
+
+import os
+import stat
+
+import pytest
+
+from margincourse.basics.files import environment, write_atomically
+
+
+def _leftovers(folder):
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
+
+
+def test_write_atomically_writes_the_text_as_given_and_leaves_no_temporary_file(tmp_path):
+    path = tmp_path / "new" / "deeper" / "gradebook.csv"  # the folders are made
+    write_atomically(path, "a,b\r\n1,2\r\n")
+    assert path.read_bytes() == b"a,b\r\n1,2\r\n"  # no newline translation: CSV keeps its \r\n
+    write_atomically(str(path), "é\n")  # a str path too; replaces the file
+    assert path.read_text(encoding="utf-8") == "é\n"
+    assert _leftovers(path.parent) == []
+
+
+def test_write_atomically_keeps_todays_permissions(tmp_path):
+    path = tmp_path / "feedback.md"
+    write_atomically(path, "x")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600  # tempfile.mkstemp's mode
+
+
+@pytest.mark.parametrize("failure", ["encoding", "fsync", "rename"])
+def test_a_failed_write_leaves_the_old_file_whole_and_no_temporary_file(tmp_path, monkeypatch, failure):
+    path = tmp_path / "progress.json"
+    path.write_text("the old text")
+    text = "half \udc80 written"  # a lone surrogate: cannot be encoded in UTF-8
+    if failure != "encoding":
+        text = "the new text"
+
+        def broken(*args):
+            raise OSError(f"{failure} failed")
+
+        monkeypatch.setattr(os, "fsync" if failure == "fsync" else "replace", broken)
+    with pytest.raises((OSError, UnicodeEncodeError)):
+        write_atomically(path, text)
+    assert path.read_text() == "the old text"
+    assert _leftovers(tmp_path) == []
+
+
+def test_write_atomically_into_a_read_only_folder_raises_oserror(tmp_path):
+    if os.geteuid() == 0:
+        pytest.skip("root writes into read-only folders")
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        with pytest.raises(OSError):
+            write_atomically(folder / "file.txt", "x")
+    finally:
+        folder.chmod(0o700)
+
+
+def test_environment_sets_then_restores_set_and_unset_variables(monkeypatch):
+    monkeypatch.setenv("MC_TEST_WAS_SET", "before")
+    monkeypatch.delenv("MC_TEST_WAS_UNSET", raising=False)
+    monkeypatch.setenv("MC_TEST_TO_UNSET", "still here")
+    with environment({"MC_TEST_WAS_SET": "during", "MC_TEST_WAS_UNSET": "during", "MC_TEST_TO_UNSET": None}):
+        assert os.environ["MC_TEST_WAS_SET"] == "during"
+        assert os.environ["MC_TEST_WAS_UNSET"] == "during"
+        assert "MC_TEST_TO_UNSET" not in os.environ
+    assert os.environ["MC_TEST_WAS_SET"] == "before"
+    assert "MC_TEST_WAS_UNSET" not in os.environ
+    assert os.environ["MC_TEST_TO_UNSET"] == "still here"
+
+
+def test_environment_restores_after_an_exception_too(monkeypatch):
+    monkeypatch.delenv("MC_TEST_WAS_UNSET", raising=False)
+    with pytest.raises(RuntimeError):
+        with environment({"MC_TEST_WAS_UNSET": "during"}):
+            raise RuntimeError("the block failed")
+    assert "MC_TEST_WAS_UNSET" not in os.environ

@@ -17,25 +17,13 @@ from typing import Iterable
 
 import numpy as np
 
+from .formatting import number as fmt  # the error messages' numbers; other modules import it from here too
+
 __all__ = ["MarginInputError"]
 
 
 class MarginInputError(ValueError):
     """A value given to ``margincourse`` is outside what the formula or the exchange allows."""
-
-
-def fmt(value) -> str:
-    """Format a number the way the error messages and the command line show it."""
-    if isinstance(value, (bool, np.bool_)):
-        return str(value)
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        value = float(value)
-        if math.isnan(value) or math.isinf(value):
-            return str(value)
-        if value == int(value) and abs(value) < 1e15:
-            return f"{int(value):,}"
-        return f"{value:,.10g}" if abs(value) < 1e-3 else f"{value:,.8f}".rstrip("0").rstrip(".")
-    return repr(value)
 
 
 def _as_number(name: str, value) -> float:

@@ -110,7 +110,10 @@ class ChoiceQuestion:
     """A judgement question: pick one option (its text, or its letter a, b, c ...).
 
     ``options`` maps each option to the feedback for picking it; the right one's
-    feedback is shown when correct, a wrong one's names the misconception.
+    feedback is shown when correct, a wrong one's names the misconception. The
+    lessons' "check your understanding" questions are choice questions too
+    (:class:`margincourse.course.widgets.Question` adds the widget); they have no
+    ``id`` (``""``).
     """
 
     id: str
@@ -121,13 +124,18 @@ class ChoiceQuestion:
 
     def __post_init__(self):
         if self.answer not in self.options:
-            raise MarginInputError(f"answer must be one of the options of {self.id}, got {self.answer!r}")
+            where = f" of {self.id}" if self.id else ""
+            raise MarginInputError(f"answer must be one of the options{where}, got {self.answer!r}")
 
     def letters(self):
         return {chr(ord("a") + i): option for i, option in enumerate(self.options)}
 
     def reference(self):
         return self.answer
+
+    def judge(self, option) -> tuple[bool, str]:
+        """Whether ``option`` (one of the options, exactly as written) is the answer, and its feedback."""
+        return option == self.answer, self.options[option]
 
     def evaluate(self, answer) -> tuple[bool, str]:
         if _unanswered(answer):
@@ -138,9 +146,8 @@ class ChoiceQuestion:
                 (o for o in self.options if o.lower() == key.lower()), None
             )
             if option is not None:
-                if option == self.answer:
-                    return True, f"correct. {self.options[option]}"
-                return False, f"not yet. {self.options[option]}"
+                correct, feedback = self.judge(option)
+                return correct, f"{'correct' if correct else 'not yet'}. {feedback}"
         allowed = ", ".join(f"'{letter}'" for letter in self.letters())
         return False, f"the answer should be one of the letters {allowed}, got {answer!r}."
 

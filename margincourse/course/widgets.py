@@ -20,6 +20,7 @@ import time
 import ipywidgets as w
 
 from ..basics.errors import MarginInputError
+from ..basics.questions import ChoiceQuestion
 from .plots import FastRenderer
 
 __all__ = ["Dashboard", "Question", "price_slider", "leverage_slider", "size_slider", "choice"]
@@ -150,35 +151,50 @@ class Dashboard:
 
 
 class Question:
-    """A "check your understanding" question that answers at once.
+    """A "check your understanding" question that answers at once: a choice question with a view.
 
     ``options`` maps each choice to the explanation shown when it is picked;
-    ``answer`` is the right choice. :meth:`check` returns the verdict text (the
+    ``answer`` is the right choice. The question itself is a
+    :class:`~margincourse.basics.questions.ChoiceQuestion` (``.question``), the type the
+    exercises' answer keys use, and it does the judging; this class adds the radio
+    buttons and the verdict's wording. :meth:`check` returns the verdict text (the
     widget shows the same text), so the lessons' questions are tested too.
     """
 
     def __init__(self, prompt, options, answer):
-        if answer not in options:
-            raise MarginInputError(f"answer must be one of the options, got {answer!r}")
-        self.prompt = prompt
-        self.options = dict(options)
-        self.answer = answer
+        self.question = ChoiceQuestion("", prompt, dict(options), answer)
         self._choices = w.RadioButtons(options=list(self.options), value=None, layout=w.Layout(width="auto"))
         self._button = w.Button(description="Check", button_style="primary")
         self._feedback = w.HTML()
         self._button.on_click(lambda _: self._show())
         self.widget = w.VBox([w.HTML(f"<b>{html.escape(prompt)}</b>"), self._choices, self._button, self._feedback])
 
+    @property
+    def prompt(self):
+        return self.question.prompt
+
+    @property
+    def options(self):
+        return self.question.options
+
+    @property
+    def answer(self):
+        return self.question.answer
+
+    def _verdict(self, choice):
+        """``(correct, text)``; ``correct`` is None when nothing (or no option) is picked."""
+        if choice not in self.options:
+            return None, "Pick one of the options first."
+        correct, explanation = self.question.judge(choice)
+        return correct, f"{'Right.' if correct else 'Not quite.'} {explanation}"
+
     def check(self, choice):
         """The verdict for ``choice``: right or wrong, with the explanation."""
-        if choice not in self.options:
-            return "Pick one of the options first."
-        verdict = "Right." if choice == self.answer else "Not quite."
-        return f"{verdict} {self.options[choice]}"
+        return self._verdict(choice)[1]
 
     def _show(self):
-        text = self.check(self._choices.value)
-        colour = "green" if self._choices.value == self.answer else "#b00"
+        correct, text = self._verdict(self._choices.value)
+        colour = "green" if correct else "#b00"
         self._feedback.value = f"<span style='color:{colour}'>{html.escape(text)}</span>"
 
     def text(self):

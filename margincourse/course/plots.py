@@ -18,6 +18,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from ..basics.formatting import amount
+
 __all__ = [
     "STYLE",
     "FastRenderer",
@@ -28,9 +30,7 @@ __all__ = [
     "usdt_axis",
     "price_levels",
     "update_price_levels",
-    "plot_candles",
     "plot_maintenance_curve",
-    "plot_timeline",
 ]
 
 STYLE = str(resources.files("margincourse.course") / "course.mplstyle")
@@ -185,7 +185,7 @@ _register_png_display()
 
 def usdt_axis(axis, decimals=0):
     """Format an axis's tick labels as thousands-separated USDT amounts."""
-    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.{decimals}f}"))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: amount(v, decimals)))
 
 
 def price_levels(ax, entry, liquidation, bankruptcy=None, *, orientation="horizontal"):
@@ -217,19 +217,8 @@ def update_price_levels(artists, entry, liquidation, bankruptcy=None, *, orienta
             artist.set_ydata(data)
         else:
             artist.set_xdata(data)
-        artist.set_label(f"{name} {value:,.1f}" if reachable else f"{name}: none")
+        artist.set_label(f"{name} {amount(value, 1)}" if reachable else f"{name}: none")
     return artists
-
-
-def plot_candles(ax, candles, *, label="close"):
-    """The close price as a line and the low-high range of each candle as a band."""
-    x = candles.index
-    band = ax.fill_between(x, candles["low"], candles["high"], color=COLORS["price"], alpha=0.15, linewidth=0,
-                           label="low-high range")
-    (line,) = ax.plot(x, candles["close"], color=COLORS["price"], linewidth=1.0, label=label)
-    ax.set_ylabel("price (USDT)")
-    usdt_axis(ax.yaxis)
-    return {"band": band, "close": line}
 
 
 def plot_maintenance_curve(ax, tiers, max_notional=None, *, points=600):
@@ -247,25 +236,3 @@ def plot_maintenance_curve(ax, tiers, max_notional=None, *, points=600):
     usdt_axis(ax.xaxis)
     usdt_axis(ax.yaxis)
     return {"curve": curve}
-
-
-def plot_timeline(axes, timeline, *, symbol=None):
-    """Two panels: the price, and the wallet and equity, with each event marked."""
-    price_ax, money_ax = axes
-    symbol = symbol or timeline.columns[0]
-    price_ax.plot(timeline.index, timeline[symbol], color=COLORS["price"], linewidth=1.0, label=f"{symbol} close")
-    price_ax.set_ylabel("price (USDT)")
-    price_ax.set_title(f"{symbol} and the account")
-    usdt_axis(price_ax.yaxis)
-    money_ax.plot(timeline.index, timeline["wallet_balance"], color=COLORS["wallet"], label="wallet balance")
-    money_ax.plot(timeline.index, timeline["equity"], color=COLORS["equity"], label="equity")
-    rows = timeline.index[timeline["events"] != ""]
-    for row in rows:
-        for ax in axes:
-            ax.axvline(row, color=COLORS["liquidation"], linewidth=0.8, alpha=0.6)
-    money_ax.set_ylabel("USDT")
-    money_ax.set_xlabel("time")
-    usdt_axis(money_ax.yaxis)
-    for ax in axes:
-        ax.legend(loc="best")
-    return {"events": list(rows)}

@@ -43,7 +43,7 @@ from ..basics.errors import (
     fmt,
 )
 
-__all__ = ["margin_account", "settlement_summary", "COLUMNS"]
+__all__ = ["margin_account", "daily_settlement", "settlement_summary", "COLUMNS"]
 
 COLUMNS = (
     "settlement price",
@@ -55,7 +55,7 @@ COLUMNS = (
 
 
 def _settle(prices, entry_price, sign, per_point, initial, maintenance):
-    """The arithmetic of [HULL-2.4] on validated inputs, as numpy arrays (row 0 is the trade)."""
+    """The arithmetic of [HULL-2.4] on validated inputs and account totals (row 0 is the trade)."""
     n = len(prices)
     gains = np.zeros(n + 1)
     balances = np.zeros(n + 1)
@@ -69,7 +69,13 @@ def _settle(prices, entry_price, sign, per_point, initial, maintenance):
         call = round(initial - balance, 2) if balance < maintenance else 0.0
         gains[day], balances[day], calls[day] = gain, balance, call
         start = balance + call
-    return gains, np.round(np.cumsum(gains), 2), balances, calls
+    return {
+        "settlement price": np.concatenate(([entry_price], prices)),
+        "daily gain": gains,
+        "cumulative gain": np.round(np.cumsum(gains), 2),
+        "margin account balance": balances,
+        "margin call": calls,
+    }
 
 
 def _check_inputs(settlement_prices, entry_price, contracts, multiplier, initial_margin, maintenance_margin, side):
@@ -143,24 +149,43 @@ def margin_account(
     )
     initial_total = initial * n_contracts
     maintenance_total = maintenance * n_contracts
-    gains, cumulative, balances, calls = _settle(prices, entry, sign, n_contracts * mult, initial_total,
-                                                 maintenance_total)
-    table = pd.DataFrame(
-        {
-            "settlement price": np.concatenate(([entry], prices)),
-            "daily gain": gains,
-            "cumulative gain": cumulative,
-            "margin account balance": balances,
-            "margin call": calls,
-        },
-        index=pd.RangeIndex(len(prices) + 1, name="day"),
-    )
+    columns = _settle(prices, entry, sign, n_contracts * mult, initial_total, maintenance_total)
+    table = pd.DataFrame(columns, index=pd.RangeIndex(len(prices) + 1, name="day"))
     table.attrs.update(
         side="long" if sign > 0 else "short", contracts=n_contracts, multiplier=mult,
         initial_margin=initial_total, maintenance_margin=maintenance_total,
     )
     table.attrs.update(settlement_summary(table))
     return table
+
+
+def daily_settlement(
+    settlement_prices,
+    *,
+    entry_price,
+    contracts,
+    multiplier,
+    initial_margin,
+    maintenance_margin,
+    side="long",
+):
+    """The columns of :func:`margin_account` as numpy arrays, by name, without the table [HULL-2.4].
+
+    The same arithmetic as Hull's Table 2.1 (section 2.4) and the same arguments as
+    :func:`margin_account`, for code that recomputes the account many times (a
+    dashboard on every slider move). Returns a dict of arrays, row 0 the trade itself:
+    ``settlement price``, ``daily gain``, ``cumulative gain``, ``margin account balance``
+    (before any top-up) and ``margin call``.
+
+    >>> columns = daily_settlement([1_990, 1_980, 1_985], entry_price=2_000, contracts=2, multiplier=100,
+    ...                            initial_margin=6_000, maintenance_margin=4_500)
+    >>> columns["margin account balance"].tolist(), columns["margin call"].tolist()
+    ([12000.0, 10000.0, 8000.0, 13000.0], [0.0, 0.0, 4000.0, 0.0])
+    """
+    prices, entry, n_contracts, mult, initial, maintenance, sign = _check_inputs(
+        settlement_prices, entry_price, contracts, multiplier, initial_margin, maintenance_margin, side
+    )
+    return _settle(prices, entry, sign, n_contracts * mult, initial * n_contracts, maintenance * n_contracts)
 
 
 def settlement_summary(table):

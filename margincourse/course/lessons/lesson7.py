@@ -19,7 +19,7 @@ import pandas as pd
 from ...engine.account import Account
 from ...engine.paths import generate_path
 from ..plots import COLORS, Picture, new_figure, style, usdt_axis
-from ...engine.settlement import _settle, margin_account, settlement_summary
+from ...engine.settlement import daily_settlement, margin_account, settlement_summary
 from ..widgets import Dashboard, Question, leverage_slider, price_slider
 
 # Hull's setup (section 2.4, Table 2.1): 2 contracts of 100 oz, margins per contract.
@@ -239,9 +239,10 @@ def stylised_path(drop, days=DAYS):
                         index=pd.RangeIndex(1, days + 1, name="day"))
 
 
-def _futures_arrays(closes, maintenance_ratio):
-    return _settle(closes, ENTRY, 1, CONTRACTS * OUNCES, INITIAL * CONTRACTS,
-                   INITIAL * CONTRACTS * maintenance_ratio)
+def _futures_columns(closes, maintenance_ratio):
+    """The futures margin account on ``closes``, as arrays by column name (quick, for the dashboard)."""
+    return daily_settlement(closes, entry_price=ENTRY, contracts=CONTRACTS, multiplier=OUNCES,
+                            initial_margin=INITIAL, maintenance_margin=INITIAL * maintenance_ratio)
 
 
 DROPS = (0.0, 20.0)
@@ -254,13 +255,15 @@ def _balance_limits():
     for drop in (DROPS[0], DROPS[1] / 2, DROPS[1]):  # the path only falls: the largest drop goes lowest
         closes = _stylised_arrays(drop / 100)[3]
         for ratio in range(RATIOS[0], RATIOS[1] + 1, 5):
-            _, _, balances, calls = _futures_arrays(closes, ratio / 100)
+            account = _futures_columns(closes, ratio / 100)
+            balances, calls = account["margin account balance"], account["margin call"]
             low, high = min(low, balances.min()), max(high, (balances + calls).max())
     return low - 1_000, high + 1_000
 
 
-def _readout(table_arrays, ratio, twin):
-    gains, cumulative, balances, calls = table_arrays
+def _readout(account, ratio, twin):
+    balances, calls = account["margin account balance"], account["margin call"]
+    cumulative = account["cumulative gain"]
     call_days = [int(d) for d in np.nonzero(calls > 0)[0]]
     deposited = INITIAL * CONTRACTS + calls.sum()
     final = balances[-1] + calls[-1]
@@ -333,19 +336,19 @@ def _comparison_figure(price_limits, balance_limits, title, price_legend="lower 
                    crypto=crypto_line, maintenance=maintenance_line)
 
     def draw(path, ratio):
-        arrays = _futures_arrays(path["close"].to_numpy(), ratio)
+        account = _futures_columns(path["close"].to_numpy(), ratio)
         twin = crypto_twin(path)
         settle_line.set_ydata(np.concatenate(([ENTRY], path["close"].to_numpy())))
         low_line.set_ydata(path["low"].to_numpy())
         event = twin.liquidation
         liq_mark.set_data(([event.time], [event.price / SCALE]) if event else ([], []))
-        balances, calls = arrays[2], arrays[3]
+        balances, calls = account["margin account balance"], account["margin call"]
         balance_line.set_data(*_sawtooth(balances, calls))
         call_days = np.nonzero(calls > 0)[0]
         call_marks.set_data(call_days, balances[call_days])
         crypto_line.set_ydata(twin.margin_balance)
         maintenance_line.set_ydata([INITIAL * CONTRACTS * ratio] * 2)
-        return arrays, twin
+        return account, twin
 
     return figure, artists, draw
 
@@ -382,8 +385,8 @@ def dashboard(drop=5.0, maintenance_percent=75):
 
     def update(drop, maintenance_percent):
         ratio = maintenance_percent / 100
-        arrays, twin = draw(stylised_path(drop / 100), ratio)
-        return _readout(arrays, ratio, twin)
+        account, twin = draw(stylised_path(drop / 100), ratio)
+        return _readout(account, ratio, twin)
 
     return Dashboard(
         "Daily settlement or automatic liquidation?", controls, figure, update,

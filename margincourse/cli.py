@@ -19,11 +19,8 @@ from pathlib import Path
 
 from .engine import formulas
 from .basics.errors import MarginInputError, check_positive
+from .basics.formatting import amount, percent, usdt
 from .engine.specs import contract, exchanges, symbols, tier_table
-
-
-def _money(value, unit="USDT"):
-    return f"{value:,.2f} {unit}"
 
 
 def liquidation_report(symbol, side, entry, size, leverage, mode, exchange="binance", balance=None, margin=None):
@@ -40,7 +37,7 @@ def liquidation_report(symbol, side, entry, size, leverage, mode, exchange="bina
             raise MarginInputError("balance must not be given in isolated mode: use --margin for the position's margin")
         backing = initial if margin is None else check_positive("margin", margin)
         if backing < initial * (1 - 1e-12):
-            raise MarginInputError(f"margin must be at least the initial margin {initial:,.2f} USDT, got {backing:,.2f}")
+            raise MarginInputError(f"margin must be at least the initial margin {usdt(initial)}, got {amount(backing)}")
     elif mode == "cross":
         if margin is not None:
             raise MarginInputError("margin must not be given in cross mode: use --balance for the cross wallet")
@@ -48,7 +45,7 @@ def liquidation_report(symbol, side, entry, size, leverage, mode, exchange="bina
             raise MarginInputError("balance must be given in cross mode: the cross wallet balance in USDT")
         backing = check_positive("balance", balance)
         if backing < initial:
-            raise MarginInputError(f"balance must cover the initial margin {initial:,.2f} USDT, got {backing:,.2f}")
+            raise MarginInputError(f"balance must cover the initial margin {usdt(initial)}, got {amount(backing)}")
     else:
         raise MarginInputError(f"mode must be 'isolated' or 'cross', got {mode!r}")
     tier = tiers.tier_for(value)
@@ -84,24 +81,24 @@ def _print_liq(report, out):
     lines = [
         f"{r['symbol']} {r['side']}, {r['mode']}, {r['leverage']:g}x on {r['exchange']} (tiers as of {r['tiers_as_of']})",
         f"  size                     {r['size']:g} {r['base']}",
-        f"  entry price              {_money(r['entry_price'])}",
-        f"  notional                 {_money(r['notional'])}",
-        f"  initial margin           {_money(r['initial_margin'])}  (notional / leverage)",
-        f"  collateral behind it     {_money(r['collateral'])}  "
+        f"  entry price              {usdt(r['entry_price'])}",
+        f"  notional                 {usdt(r['notional'])}",
+        f"  initial margin           {usdt(r['initial_margin'])}  (notional / leverage)",
+        f"  collateral behind it     {usdt(r['collateral'])}  "
         + ("(isolated margin)" if r["mode"] == "isolated" else "(cross wallet balance)"),
-        f"  risk tier                {r['tier']}: maintenance rate {r['maintenance_margin_rate'] * 100:.2f} %, "
-        f"maintenance amount {_money(r['maintenance_amount'])}",
-        f"  maintenance margin       {_money(r['maintenance_margin_at_entry'])}  (at the entry price)",
+        f"  risk tier                {r['tier']}: maintenance rate {percent(r['maintenance_margin_rate'])}, "
+        f"maintenance amount {usdt(r['maintenance_amount'])}",
+        f"  maintenance margin       {usdt(r['maintenance_margin_at_entry'])}  (at the entry price)",
     ]
     if r["liquidation_price"] > 0:
         lines.append(
-            f"  liquidation price        {_money(r['liquidation_price'])}  "
-            f"({r['move_to_liquidation'] * 100:+.2f} % from entry; {r['liquidation_price_on_tick']:,.2f} on the tick)"
+            f"  liquidation price        {usdt(r['liquidation_price'])}  "
+            f"({percent(r['move_to_liquidation'], sign=True)} from entry; {amount(r['liquidation_price_on_tick'])} on the tick)"
         )
     else:
         lines.append("  liquidation price        none: the price would have to fall below zero")
     if r["bankruptcy_price"] > 0:
-        lines.append(f"  bankruptcy price         {_money(r['bankruptcy_price'])}  (collateral used up)")
+        lines.append(f"  bankruptcy price         {usdt(r['bankruptcy_price'])}  (collateral used up)")
     else:
         lines.append("  bankruptcy price         none: the collateral covers a fall to zero")
     print("\n".join(lines), file=out)
@@ -117,7 +114,7 @@ def _print_tiers(table, out):
             file=out,
         )
     if table.maintenance_fee_rate:
-        print(f"(plus a fee rate of {table.maintenance_fee_rate * 100:.2f} % added to every maintenance rate)", file=out)
+        print(f"(plus a fee rate of {percent(table.maintenance_fee_rate)} added to every maintenance rate)", file=out)
 
 
 def build_parser():

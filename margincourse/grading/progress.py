@@ -3,30 +3,32 @@
 Every ``check(...)`` in an exercise notebook records whether the answer was right.
 The file is ``.margincourse_progress.json`` in the course folder (the nearest folder
 above the notebook that holds ``notebooks/`` or ``exercises/``; else the current
-folder), or wherever ``MARGINCOURSE_PROGRESS`` points. It is written atomically (a
-temporary file, then a rename), and a missing or corrupted file is simply started
-afresh: a progress file can never break a check. The grader never reads it.
+folder), or wherever ``MARGINCOURSE_PROGRESS`` points; :func:`load`, :func:`record` and
+:func:`table` also take the file as ``path=``. It is written atomically
+(:func:`margincourse.basics.files.write_atomically`), and a missing or corrupted file is
+simply started afresh: a progress file can never break a check. The grader never reads it.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
 from pathlib import Path
 
 import pandas as pd
 
+from ..basics.files import write_atomically
 from .keys import exercise_names, questions_of
 
 FILENAME = ".margincourse_progress.json"
+PROGRESS = "MARGINCOURSE_PROGRESS"  # the environment variable that names the file (the grader sets it for a kernel)
 
 
 def progress_path() -> Path:
     """Where this learner's progress is kept."""
-    if os.environ.get("MARGINCOURSE_PROGRESS"):
-        return Path(os.environ["MARGINCOURSE_PROGRESS"])
+    if os.environ.get(PROGRESS):
+        return Path(os.environ[PROGRESS])
     here = Path.cwd()
     for folder in (here, *here.parents):
         if (folder / "notebooks").is_dir() or (folder / "exercises").is_dir():
@@ -34,9 +36,12 @@ def progress_path() -> Path:
     return here / FILENAME
 
 
-def load() -> dict:
-    """The recorded verdicts: ``{exercise: {question: {"correct": bool, "time": ...}}}``."""
-    path = progress_path()
+def load(path=None) -> dict:
+    """The recorded verdicts: ``{exercise: {question: {"correct": bool, "time": ...}}}``.
+
+    ``path``: the progress file (default :func:`progress_path`).
+    """
+    path = progress_path() if path is None else Path(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -46,24 +51,23 @@ def load() -> dict:
     return data
 
 
-def record(exercise: str, question: str, correct: bool) -> None:
-    """Remember the latest verdict of one question (atomically; never raises on a bad file)."""
-    data = load()
+def record(exercise: str, question: str, correct: bool, path=None) -> None:
+    """Remember the latest verdict of one question (atomically; never raises on a bad file).
+
+    ``path``: the progress file (default :func:`progress_path`).
+    """
+    path = progress_path() if path is None else Path(path)
+    data = load(path)
     data.setdefault(exercise, {})[question] = {"correct": bool(correct), "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
-    path = progress_path()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".progress-", suffix=".tmp")
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            json.dump(data, file, indent=1, sort_keys=True)
-        os.replace(temporary, path)
+        write_atomically(path, json.dumps(data, indent=1, sort_keys=True))
     except OSError:
         pass  # a read-only folder: the check still printed its verdict
 
 
-def table() -> pd.DataFrame:
-    """Questions answered correctly per exercise, out of the questions it has."""
-    data = load()
+def table(path=None) -> pd.DataFrame:
+    """Questions answered correctly per exercise, out of the questions it has (``path``: see :func:`load`)."""
+    data = load(path)
     rows = []
     for name in exercise_names():
         total = len(questions_of(name))

@@ -39,8 +39,11 @@ import functools
 import os
 import shutil
 import signal
+import site
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +51,7 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 
 from .checks import GRADING
+from .progress import PROGRESS
 
 __all__ = ["Sandbox", "SandboxedKernelManager", "Watchdog", "sandbox_problem", "DEFAULT_MEMORY_MB"]
 
@@ -106,8 +110,6 @@ def _answer_key_dir() -> Path:
 def readable_paths() -> list[str]:
     """What the kernel may read besides the system: the Python running the grader, its site-packages
     (a user's too, ``pip install --user``) and this package. Never the course folder around the package."""
-    import site
-
     paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(_package_dir())}
     paths.update(site.getsitepackages())
     if site.ENABLE_USER_SITE:
@@ -117,10 +119,13 @@ def readable_paths() -> list[str]:
 
 @dataclass(frozen=True)
 class Sandbox:
-    """How to run one kernel: its writable ``folder`` and its memory limit in MiB (None: no limit)."""
+    """How to run one kernel: its writable ``folder``, its memory limit in MiB (None: no limit) and the
+    file its checks record the learner's progress in (``progress``; default ``progress.json`` in
+    ``folder``, the only place the kernel can write)."""
 
     folder: Path
     memory_mb: int | None = DEFAULT_MEMORY_MB
+    progress: Path | None = None
 
     def environment(self) -> dict:
         """The kernel's whole environment (nothing else of the grader's is passed on)."""
@@ -136,8 +141,7 @@ class Sandbox:
             GRADING: "1",  # check() hands answers to the grader: the answer key is hidden
         }
         env.update({name: "1" for name in ONE_THREAD})
-        if "MARGINCOURSE_PROGRESS" in os.environ:
-            env["MARGINCOURSE_PROGRESS"] = os.environ["MARGINCOURSE_PROGRESS"]
+        env[PROGRESS] = str(self.progress or self.folder / "progress.json")
         return env
 
     @property
@@ -150,7 +154,7 @@ class Sandbox:
         does not rebuild it (about a second)."""
         self.answer_key_stand_in.mkdir(exist_ok=True)
         shutil.copyfile(_answer_key_dir() / "__init__.py", self.answer_key_stand_in / "__init__.py")
-        try:
+        try:  # imported here: matplotlib is slow to import and only this optional speed-up needs it
             import matplotlib
 
             cache = Path(matplotlib.get_cachedir())
@@ -188,7 +192,8 @@ class Sandbox:
         if "--disable-userns" in known:
             argv += ["--disable-userns"]
         argv += ["--cap-drop", "ALL", "--new-session", "--die-with-parent", "--"]
-        import resource
+        import resource  # Unix only: imported here so that the grader still imports where it is missing
+
 
         memory = int(self.memory_mb) * 1024 * 1024 if self.memory_mb else resource.RLIM_INFINITY
         argv += [sys.executable, "-c", _LIMIT, str(memory), str(MAX_FILE_MB * 1024 * 1024),
@@ -202,8 +207,6 @@ def sandbox_problem() -> str | None:
     """Why kernels cannot be sandboxed on this machine, or None if they can (tried once per process)."""
     if shutil.which("bwrap") is None:
         return "bwrap is not installed (Debian/Ubuntu: apt install bubblewrap)"
-    import tempfile
-
     probe = Path(tempfile.mkdtemp(prefix="mcgrade-probe-"))
     try:
         command = Sandbox(probe, memory_mb=None).wrap(
@@ -278,8 +281,6 @@ class Watchdog:
     """
 
     def __init__(self, process, folder: Path, seconds: float, max_processes=MAX_PROCESSES):
-        import threading
-
         self.process, self.folder, self.max_processes = process, Path(folder), max_processes
         self.deadline = time.monotonic() + seconds
         self.reason = None

@@ -168,6 +168,13 @@ def test_the_kernel_gets_a_clean_environment(monkeypatch, tmp_path):
     assert str(1024 * 1024 * 1024) in command
 
 
+def test_the_kernel_records_progress_where_the_sandbox_says_never_where_the_grader_points(monkeypatch, tmp_path):
+    monkeypatch.setenv("MARGINCOURSE_PROGRESS", str(tmp_path / "the-graders-own.json"))
+    assert Sandbox(tmp_path / "run").environment()["MARGINCOURSE_PROGRESS"] == str(tmp_path / "run" / "progress.json")
+    chosen = Sandbox(tmp_path, progress=tmp_path / "chosen.json").environment()
+    assert chosen["MARGINCOURSE_PROGRESS"] == str(tmp_path / "chosen.json")
+
+
 def test_the_kernel_can_read_python_and_the_package_but_not_the_course_around_them():
     from margincourse.grading.sandbox import readable_paths
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .engine import formulas
 from .basics.errors import MarginInputError, check_positive
-from .basics.formatting import amount, percent, usdt
+from .basics.formatting import money, percent, usdt
 from .engine.specs import contract, exchanges, symbols, tier_table
 
 
@@ -37,7 +37,7 @@ def liquidation_report(symbol, side, entry, size, leverage, mode, exchange="bina
             raise MarginInputError("balance must not be given in isolated mode: use --margin for the position's margin")
         backing = initial if margin is None else check_positive("margin", margin)
         if backing < initial * (1 - 1e-12):
-            raise MarginInputError(f"margin must be at least the initial margin {usdt(initial)}, got {amount(backing)}")
+            raise MarginInputError(f"margin must be at least the initial margin {usdt(initial)}, got {money(backing)}")
     elif mode == "cross":
         if margin is not None:
             raise MarginInputError("margin must not be given in cross mode: use --balance for the cross wallet")
@@ -45,7 +45,7 @@ def liquidation_report(symbol, side, entry, size, leverage, mode, exchange="bina
             raise MarginInputError("balance must be given in cross mode: the cross wallet balance in USDT")
         backing = check_positive("balance", balance)
         if backing < initial:
-            raise MarginInputError(f"balance must cover the initial margin {usdt(initial)}, got {amount(backing)}")
+            raise MarginInputError(f"balance must cover the initial margin {usdt(initial)}, got {money(backing)}")
     else:
         raise MarginInputError(f"mode must be 'isolated' or 'cross', got {mode!r}")
     tier = tiers.tier_for(value)
@@ -93,7 +93,7 @@ def _print_liq(report, out):
     if r["liquidation_price"] > 0:
         lines.append(
             f"  liquidation price        {usdt(r['liquidation_price'])}  "
-            f"({percent(r['move_to_liquidation'], sign=True)} from entry; {amount(r['liquidation_price_on_tick'])} on the tick)"
+            f"({percent(r['move_to_liquidation'], sign=True)} from entry; {money(r['liquidation_price_on_tick'])} on the tick)"
         )
     else:
         lines.append("  liquidation price        none: the price would have to fall below zero")

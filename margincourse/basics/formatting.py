@@ -5,7 +5,7 @@ call                         reads                  used for
 ===========================  =====================  ======================================
 ``usdt(1234.5)``             ``1,234.50 USDT``      an amount of money in USDT
 ``usd(12000, 0)``            ``12,000 USD``         an amount of money in US dollars
-``amount(45180.72)``         ``45,180.72``          a price, or money in a column that
+``money(45180.72)``          ``45,180.72``          a price, or money in a column that
                                                     names its unit
 ``percent(-0.0964)``         ``-9.64 %``            a fraction (0.05 means 5 %)
 ``number(0.996)``            ``0.996``              any other number: no needless zeros
@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-__all__ = ["amount", "number", "percent", "usd", "usdt"]
+__all__ = ["money", "number", "percent", "usd", "usdt"]
 
 
 def _fixed(value, decimals, sign):
@@ -30,12 +30,12 @@ def _fixed(value, decimals, sign):
     return f"{round(value, decimals) + 0.0:{'+' if sign else ''},.{decimals}f}"
 
 
-def amount(value, decimals=2, *, sign=False) -> str:
-    """A price or an amount with thousands separators and a fixed number of decimals.
+def money(value, decimals=2, *, sign=False) -> str:
+    """A price or an amount of money, without its unit: thousands separators, fixed decimals.
 
-    >>> amount(45_180.7234)
+    >>> money(45_180.7234)
     '45,180.72'
-    >>> amount(50_000, 0), amount(-0.001), amount(12.5, sign=True)
+    >>> money(50_000, 0), money(-0.001), money(12.5, sign=True)
     ('50,000', '0.00', '+12.50')
     """
     return _fixed(value, decimals, sign)

@@ -18,7 +18,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from ..basics.formatting import amount
+from ..basics.formatting import money
 
 __all__ = [
     "STYLE",
@@ -185,7 +185,7 @@ _register_png_display()
 
 def usdt_axis(axis, decimals=0):
     """Format an axis's tick labels as thousands-separated USDT amounts."""
-    axis.set_major_formatter(FuncFormatter(lambda v, _: amount(v, decimals)))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: money(v, decimals)))
 
 
 def price_levels(ax, entry, liquidation, bankruptcy=None, *, orientation="horizontal"):
@@ -217,7 +217,7 @@ def update_price_levels(artists, entry, liquidation, bankruptcy=None, *, orienta
             artist.set_ydata(data)
         else:
             artist.set_xdata(data)
-        artist.set_label(f"{name} {amount(value, 1)}" if reachable else f"{name}: none")
+        artist.set_label(f"{name} {money(value, 1)}" if reachable else f"{name}: none")
     return artists
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..basics.formatting import money, usdt
+
 
 class _Immutable:
     """Frozen records are their own copies (pandas deep-copies ``DataFrame.attrs`` often)."""
@@ -88,11 +90,11 @@ class LiquidationEvent(_Immutable):
     def describe(self) -> str:
         """One line for a timeline or a lesson."""
         text = (
-            f"{self.symbol} {self.side} {self.mode} liquidated at {self.price:,.2f} "
-            f"(liq. price {self.liquidation_price:,.2f}): lost {self.collateral_lost:,.2f} USDT"
+            f"{self.symbol} {self.side} {self.mode} liquidated at {money(self.price)} "
+            f"(liq. price {money(self.liquidation_price)}): lost {usdt(self.collateral_lost)}"
         )
         if self.insurance_fund_loss > 0:
-            text += f", insurance fund covered {self.insurance_fund_loss:,.2f}"
+            text += f", insurance fund covered {money(self.insurance_fund_loss)}"
         return text
 
 
@@ -121,8 +123,8 @@ class MarginAddedEvent(_Immutable):
         """One line for a timeline or a lesson."""
         how = "auto-added" if self.automatic else "added"
         return (
-            f"{self.symbol} {self.side}: {how} {self.amount:,.2f} USDT margin at {self.price:,.2f}; "
-            f"liq. price {self.liquidation_price_before:,.2f} -> {self.liquidation_price_after:,.2f}"
+            f"{self.symbol} {self.side}: {how} {usdt(self.amount)} margin at {money(self.price)}; "
+            f"liq. price {money(self.liquidation_price_before)} -> {money(self.liquidation_price_after)}"
         )
 
 
@@ -147,6 +149,6 @@ class CloseEvent(_Immutable):
     def describe(self) -> str:
         """One line for a timeline or a lesson."""
         return (
-            f"{self.symbol} {self.side} {self.mode} closed at {self.price:,.2f}: "
-            f"PnL {self.realized_pnl:+,.2f} USDT, fee {self.fee:,.2f}"
+            f"{self.symbol} {self.side} {self.mode} closed at {money(self.price)}: "
+            f"PnL {usdt(self.realized_pnl, sign=True)}, fee {money(self.fee)}"
         )

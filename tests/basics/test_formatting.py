@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from margincourse.basics import errors
-from margincourse.basics.formatting import amount, number, percent, usd, usdt
+from margincourse.basics.formatting import money, number, percent, usd, usdt
 
 finite = st.floats(min_value=-1e12, max_value=1e12, allow_nan=False)
 decimals = st.integers(min_value=0, max_value=6)
@@ -31,7 +31,7 @@ def test_amounts_read_like_the_f_strings_they_replace(value, places, sign):
     if _rounds_to_zero(value, places):
         return
     plain = f"{value:{'+' if sign else ''},.{places}f}"
-    assert amount(value, places, sign=sign) == plain
+    assert money(value, places, sign=sign) == plain
     assert usdt(value, places, sign=sign) == f"{plain} USDT"
     assert usd(value, places, sign=sign) == f"{plain} USD"
 
@@ -45,17 +45,17 @@ def test_percent_reads_like_the_f_strings_it_replaces(fraction, places, sign):
 
 @pytest.mark.parametrize("value", [-0.0, -0.001, -1e-9, 0.0])
 def test_a_value_that_rounds_to_zero_has_no_minus_sign(value):
-    assert amount(value) == "0.00"
+    assert money(value) == "0.00"
     assert usdt(value, 0) == "0 USDT"
     assert percent(value / 100) == "0.00 %"
-    assert amount(value, sign=True) == "+0.00"
+    assert money(value, sign=True) == "+0.00"
     assert number(value, decimals=2) == "0"
 
 
 def test_the_examples_of_the_module():
     assert usdt(1_234.56) == "1,234.56 USDT"
     assert usd(12_000, 0) == "12,000 USD"
-    assert amount(45_180.7234) == "45,180.72"
+    assert money(45_180.7234) == "45,180.72"
     assert percent(-0.0964) == "-9.64 %"
     assert percent(0.1, 1) == "10.0 %"
     assert number(0.996) == "0.996"
@@ -63,7 +63,7 @@ def test_the_examples_of_the_module():
 
 def test_numpy_numbers_read_like_python_numbers():
     assert usdt(np.float64(1_000.5)) == usdt(1_000.5) == "1,000.50 USDT"
-    assert amount(np.int64(50_000), 0) == "50,000"
+    assert money(np.int64(50_000), 0) == "50,000"
     assert number(np.float32(0.5)) == "0.5"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ...basics.formatting import money, percent, usdt
 from ...engine import formulas
 from ...grading.answer_key import EXERCISES
 from ..plots import COLORS, new_figure, styled, usdt_axis
@@ -118,55 +119,55 @@ def example_numbers(size=0.02, price=50_000.0, leverage=10, fallen_to=46_000.0):
 def vocabulary():
     """The course's vocabulary: term, meaning, an example computed by the package, and where it is explained."""
     n = example_numbers()
-    pos = f"{n['size']} {n['base']} long at {n['price']:,.0f} USDT"
+    pos = f"{n['size']} {n['base']} long at {usdt(n['price'], 0)}"
     t1, t3 = n["tier"], n["tier 3"]
     rows = [
         ("margin", "Collateral you lock to back a futures position. It stays yours, but losses are paid out of it, "
-                   "and a liquidation takes it.", f"{n['initial margin']:,.2f} USDT locked for the {pos} at "
+                   "and a liquidation takes it.", f"{usdt(n['initial margin'])} locked for the {pos} at "
                                           f"{n['leverage']}x", 1),
         ("notional", "The size of the position in USDT: size x price. Also called position value.",
-         f"{n['size']} x {n['price']:,.0f} = {n['notional']:,.2f} USDT", 1),
+         f"{n['size']} x {money(n['price'], 0)} = {usdt(n['notional'])}", 1),
         ("leverage", "Notional divided by the margin you post. It multiplies your return on margin, in both "
-                     "directions.", f"{n['leverage']}x: {n['notional']:,.0f} USDT of exposure for "
-                                    f"{n['initial margin']:,.0f} USDT of margin", 1),
+                     "directions.", f"{n['leverage']}x: {usdt(n['notional'], 0)} of exposure for "
+                                    f"{usdt(n['initial margin'], 0)} of margin", 1),
         ("initial margin", "The margin needed to open a position: notional / leverage.",
-         f"{n['notional']:,.0f} / {n['leverage']} = {n['initial margin']:,.2f} USDT", 1),
+         f"{money(n['notional'], 0)} / {n['leverage']} = {usdt(n['initial margin'])}", 1),
         ("maintenance margin", "The minimum the position's margin balance must stay above; at or below it, the "
                                "exchange liquidates. Notional x MMR - maintenance amount.",
-         f"{n['maintenance margin']:,.2f} USDT for the {pos}", 2),
+         f"{usdt(n['maintenance margin'])} for the {pos}", 2),
         ("maintenance margin rate (MMR)", "The rate of the position's risk tier used for the maintenance margin.",
-         f"{t1.mmr * 100:.2f} % in Binance's BTCUSDT tier {t1.tier}", 2),
+         f"{percent(t1.mmr)} in Binance's BTCUSDT tier {t1.tier}", 2),
         ("maintenance amount", "A fixed amount each tier subtracts (Binance's 'cum'; zero in the first tier) so "
                                "the maintenance margin does not jump at a tier edge.",
-         f"{t3.maintenance_amount:,.0f} USDT in Binance's BTCUSDT tier {t3.tier}", 2),
+         f"{usdt(t3.maintenance_amount, 0)} in Binance's BTCUSDT tier {t3.tier}", 2),
         ("risk tier", "A range of notional with its own MMR, maintenance amount and maximum leverage (Binance: "
                       "leverage bracket; Bitget: position tier). Bigger positions, stricter tiers.",
-         f"Binance BTCUSDT tier {t1.tier}: up to {t1.cap:,.0f} USDT, {t1.max_leverage:g}x; tier {t3.tier}: "
-         f"{t3.floor:,.0f} to {t3.cap:,.0f} USDT, {t3.max_leverage:g}x (tiers of {n['as of']})", 2),
+         f"Binance BTCUSDT tier {t1.tier}: up to {usdt(t1.cap, 0)}, {t1.max_leverage:g}x; tier {t3.tier}: "
+         f"{money(t3.floor, 0)} to {usdt(t3.cap, 0)}, {t3.max_leverage:g}x (tiers of {n['as of']})", 2),
         ("unrealized PnL", "Profit or loss if the position were closed at the mark price now: side x size x "
                            "(mark - entry).",
-         f"{n['unrealized PnL']:,.2f} USDT when BTC falls to {n['fallen to']:,.0f}", 2),
+         f"{usdt(n['unrealized PnL'])} when BTC falls to {money(n['fallen to'], 0)}", 2),
         ("margin balance", "The margin backing the position plus its unrealized PnL (in cross mode: the cross "
                            "wallet plus all cross positions' unrealized PnL).",
-         f"{n['initial margin']:,.2f} + ({n['unrealized PnL']:,.2f}) = {n['margin balance']:,.2f} USDT", 2),
+         f"{money(n['initial margin'])} + ({money(n['unrealized PnL'])}) = {usdt(n['margin balance'])}", 2),
         ("margin ratio", "Binance's gauge: maintenance margin / margin balance. Liquidation at 100 %. Some "
                          "exchanges show the ratio upside down; check which way yours does.",
-         f"{n['maintenance margin fallen']:,.2f} / {n['margin balance']:,.2f} = {n['margin ratio'] * 100:.1f} %", 2),
+         f"{money(n['maintenance margin fallen'])} / {money(n['margin balance'])} = {percent(n['margin ratio'], 1)}", 2),
         ("mark price vs last price", "The last price is the latest trade on the exchange. The mark price is the "
                                      "exchange's estimate of a fair price, built mainly from an index of spot prices "
                                      "on several exchanges, so a brief spike in the last price moves it less. "
                                      "Unrealized PnL, margin ratio and liquidation use the mark price.",
          "liquidation is triggered by the mark price, not the last price", 2),
         ("liquidation price", "The mark price at which the margin ratio reaches 100 % and the exchange closes the "
-                              "position.", f"{n['liquidation price']:,.2f} USDT for the {pos}, isolated", 3),
+                              "position.", f"{usdt(n['liquidation price'])} for the {pos}, isolated", 3),
         ("bankruptcy price", "The price at which the margin behind the position is used up exactly. It lies beyond "
                              "the liquidation price; a liquidated position's loss is counted down to it.",
-         f"{n['bankruptcy price']:,.2f} USDT for the same position", 3),
+         f"{usdt(n['bankruptcy price'])} for the same position", 3),
         ("insurance fund", "The exchange's reserve: it receives what is left of liquidated margin (on Binance "
                            "also the liquidation fees) and covers losses beyond a trader's collateral.",
          "fed by liquidations, pays shortfalls", 3),
         ("isolated margin", "A mode where each position has its own margin; a liquidation takes only that margin.",
-         f"liquidation costs at most the {n['initial margin']:,.0f} USDT behind the position (plus fees)", 4),
+         f"liquidation costs at most the {usdt(n['initial margin'], 0)} behind the position (plus fees)", 4),
         ("cross margin", "A mode where positions share the account's balance as margin: more room before "
                          "liquidation, but one position can use up the whole balance.",
          "the whole balance backs every cross position", 4),
@@ -219,8 +220,8 @@ def demo_dashboard(size=0.02, price=50_000.0):
         dot.set_data([price], [value])
         return {
             "size": f"{size:.4f} {spec.base}",
-            "price": f"{price:,.1f} USDT",
-            "notional = size x price": f"{value:,.2f} USDT",
+            "price": usdt(price, 1),
+            "notional = size x price": usdt(value),
         }
 
     return Dashboard("Your first dashboard: move a slider", controls, figure, update, animated=[line, dot],
@@ -232,11 +233,11 @@ def question():
     size, price = 0.02, 50_000.0
     right = formulas.notional(size, price)
     return Question(
-        f"What is the notional of a position of {size} BTC when BTC trades at {price:,.0f} USDT?",
+        f"What is the notional of a position of {size} BTC when BTC trades at {usdt(price, 0)}?",
         {
-            f"{right:,.0f} USDT": "Size x price.",
-            f"{price:,.0f} USDT": "That is the price of one whole BTC; the position holds a fraction of one.",
-            f"{price / size:,.0f} USDT": "The notional multiplies size and price; it does not divide them.",
+            usdt(right, 0): "Size x price.",
+            usdt(price, 0): "That is the price of one whole BTC; the position holds a fraction of one.",
+            usdt(price / size, 0): "The notional multiplies size and price; it does not divide them.",
         },
-        answer=f"{right:,.0f} USDT",
+        answer=usdt(right, 0),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ...basics.formatting import percent, usdt
 from ...engine import formulas
 from ..plots import new_figure, styled
 from ...engine.specs import contract, tier_table
@@ -47,10 +48,10 @@ def leverage_table(size=0.02, price=50_000.0, leverages=(1, 2, 5, 10, 20, 50, 10
         rows.append({
             "leverage": f"{leverage}x",
             "initial margin (USDT)": round(f["initial margin"], 2),
-            "return on margin, price +1 %": f"{f['return on margin for a 1 % move'] * 100:+.0f} %",
-            "return on margin, price -1 %": f"{-f['return on margin for a 1 % move'] * 100:+.0f} %",
-            "move that wipes out the margin": f"{f['price move that equals the whole margin'] * 100:.1f} %",
-            "isolated long liquidated before -1 %?": (f"yes, at {fall * 100:+.2f} %: loss stops at -100 %"
+            "return on margin, price +1 %": percent(f["return on margin for a 1 % move"], 0, sign=True),
+            "return on margin, price -1 %": percent(-f["return on margin for a 1 % move"], 0, sign=True),
+            "move that wipes out the margin": percent(f["price move that equals the whole margin"], 1),
+            "isolated long liquidated before -1 %?": (f"yes, at {percent(fall, sign=True)}: loss stops at -100 %"
                                                       if fall > -0.01 else "no"),
         })
     return pd.DataFrame(rows).set_index("leverage")
@@ -58,11 +59,11 @@ def leverage_table(size=0.02, price=50_000.0, leverages=(1, 2, 5, 10, 20, 50, 10
 
 def _readout(f):
     return {
-        "notional": f"{f['notional']:,.2f} USDT",
-        "initial margin = notional / leverage": f"{f['initial margin']:,.2f} USDT",
-        "PnL if price moves 1 %": f"{f['PnL if price moves 1 %']:,.2f} USDT",
-        "return on margin for a 1 % move": f"{f['return on margin for a 1 % move'] * 100:,.1f} %",
-        "price move that equals the whole margin": f"{f['price move that equals the whole margin'] * 100:,.2f} %",
+        "notional": usdt(f["notional"]),
+        "initial margin = notional / leverage": usdt(f["initial margin"]),
+        "PnL if price moves 1 %": usdt(f["PnL if price moves 1 %"]),
+        "return on margin for a 1 % move": percent(f["return on margin for a 1 % move"], 1),
+        "price move that equals the whole margin": percent(f["price move that equals the whole margin"]),
     }
 
 
@@ -105,11 +106,11 @@ def questions():
         Question(
             "You open 0.02 BTC of BTCUSDT at 50,000 USDT with 20x leverage. What initial margin does the exchange lock?",
             {
-                f"{f['initial margin']:,.0f} USDT": "Notional 1,000 USDT divided by 20.",
-                f"{f['notional']:,.0f} USDT": "That is the notional. Leverage means you only post a fraction of it.",
-                f"{f['notional'] * 20:,.0f} USDT": "Leverage divides the notional; it does not multiply it.",
+                usdt(f["initial margin"], 0): "Notional 1,000 USDT divided by 20.",
+                usdt(f["notional"], 0): "That is the notional. Leverage means you only post a fraction of it.",
+                usdt(f["notional"] * 20, 0): "Leverage divides the notional; it does not multiply it.",
             },
-            answer=f"{f['initial margin']:,.0f} USDT",
+            answer=usdt(f["initial margin"], 0),
         ),
         Question(
             "At 20x, BTC falls 2 %. What happens to the return on your margin?",

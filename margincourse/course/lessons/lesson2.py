@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from ...basics.formatting import money, percent, usdt
 from ...engine import formulas
 from ..plots import COLORS, Picture, new_figure, plot_maintenance_curve, styled, usdt_axis
 from ...engine.specs import contract, tier_table
@@ -28,19 +29,6 @@ RATIO_TOP = 150.0  # top of the margin-ratio axis, in %
 COMPUTED_OFFSETS = {"bitget": "offset, computed by the course (USDT)"}
 
 
-
-
-def _pct(rate, decimals=2):
-    return f"{rate * 100:.{decimals}f} %"
-
-
-def _usdt(value, decimals=2):
-    return f"{value:,.{decimals}f} USDT"
-
-
-def _num(value, decimals=0):
-    """A number with thousands separators, for tables a learner reads (``-0`` shown as ``0``)."""
-    return f"{round(value, decimals) + 0.0:,.{decimals}f}"
 
 
 # --------------------------------------------------------------------------- the numbers of one position
@@ -86,29 +74,29 @@ def ratio_text(ratio):
     if not np.isfinite(ratio):
         return "no margin balance left (bankrupt): liquidated before this price"
     if ratio >= 1:
-        return f"{ratio * 100:,.1f} % (at or past 100 %: liquidated)"
-    return f"{ratio * 100:,.1f} %"
+        return f"{percent(ratio, 1)} (at or past 100 %: liquidated)"
+    return percent(ratio, 1)
 
 
 def liquidation_text(lp, entry_price):
     """The liquidation price and its distance from entry, or why there is none."""
     if lp <= 0:
         return "none: price cannot fall far enough"
-    return f"{lp:,.2f} USDT ({(lp / entry_price - 1) * 100:+.2f} % from entry)"
+    return f"{usdt(lp)} ({percent(lp / entry_price - 1, sign=True)} from entry)"
 
 
 def ratio_table(size=0.02, entry_price=50_000.0, leverage=10, marks=(50_000.0, 48_000.0, 46_000.0, 45_500.0)):
     """How the margin ratio of one isolated long climbs as the mark price falls, down to liquidation."""
     lp = position_figures(size, entry_price, leverage, entry_price)["liquidation price"]
     rows = []
-    for label, mark in [(f"{m:,.0f}", m) for m in marks] + [(f"{lp:,.2f} (liquidation price)", lp)]:
+    for label, mark in [(money(m, 0), m) for m in marks] + [(f"{money(lp)} (liquidation price)", lp)]:
         f = position_figures(size, entry_price, leverage, mark)
         rows.append({
             "mark price (USDT)": label,
-            "unrealized PnL (USDT)": _num(f["unrealized PnL"], 2),
-            "margin balance (USDT)": _num(f["margin balance"], 2),
-            "maintenance margin (USDT)": _num(f["maintenance margin"], 2),
-            "margin ratio": _pct(f["margin ratio"], 1),
+            "unrealized PnL (USDT)": money(f["unrealized PnL"]),
+            "margin balance (USDT)": money(f["margin balance"]),
+            "maintenance margin (USDT)": money(f["maintenance margin"]),
+            "margin ratio": percent(f["margin ratio"], 1),
         })
     return pd.DataFrame(rows).set_index("mark price (USDT)")
 
@@ -121,14 +109,14 @@ def tier_frame(exchange="binance", symbol=SYMBOL):
     table = tier_table(symbol, exchange)
     frame = table.to_frame()
     for column in ("notional from (USDT)", "notional to (USDT)", "maintenance amount (USDT)"):
-        frame[column] = frame[column].map(_num)
+        frame[column] = frame[column].map(lambda value: money(value, 0))
     frame["max leverage"] = frame["max leverage"].astype("int64").map(lambda v: f"{v}x")
-    frame["maintenance margin rate"] = frame["maintenance margin rate"].map(_pct)
+    frame["maintenance margin rate"] = frame["maintenance margin rate"].map(percent)
     if exchange in COMPUTED_OFFSETS:
         frame = frame.rename(columns={"maintenance amount (USDT)": COMPUTED_OFFSETS[exchange]})
     if table.maintenance_fee_rate:
         _, _, rates, _ = table.columns()
-        frame[f"rate applied (MMR + {_pct(table.maintenance_fee_rate)} fee)"] = [_pct(r) for r in rates]
+        frame[f"rate applied (MMR + {percent(table.maintenance_fee_rate)} fee)"] = [percent(r) for r in rates]
     return frame
 
 
@@ -144,13 +132,13 @@ def chain_table(exchange="binance", symbol=SYMBOL):
             computed = previous_amount + step
         rows.append({
             "tier": t.tier,
-            "floor (USDT)": _num(t.floor),
-            "MMR": _pct(t.mmr),
-            "floor x (MMR - previous MMR)": _num(step, 2),
-            "+ previous amount": _num(previous_amount if previous_rate is not None else 0.0, 2),
-            "= computed amount": _num(computed, 2),
+            "floor (USDT)": money(t.floor, 0),
+            "MMR": percent(t.mmr),
+            "floor x (MMR - previous MMR)": money(step),
+            "+ previous amount": money(previous_amount if previous_rate is not None else 0.0),
+            "= computed amount": money(computed),
             "amount in the shipped table" if exchange in COMPUTED_OFFSETS else "published amount":
-                _num(t.maintenance_amount, 2),
+                money(t.maintenance_amount),
             "same?": bool(np.isclose(computed, t.maintenance_amount, rtol=0, atol=1e-6)),
         })
         previous_rate, previous_amount = t.mmr, computed
@@ -170,13 +158,13 @@ def edge_table(exchange="binance", symbol=SYMBOL, edges=(2, 3, 4, 5)):
         by_above = edge * (above.mmr + fee) - above.maintenance_amount
         no_amount = edge * (above.mmr + fee)
         rows.append({
-            "tier edge (USDT)": f"{edge:,.0f}",
+            "tier edge (USDT)": money(edge, 0),
             "tiers": f"{below.tier} | {above.tier}",
-            "lower tier's formula (USDT)": _num(by_below, 2),
-            "upper tier's formula (USDT)": _num(by_above, 2),
-            "difference (USDT)": _num(by_above - by_below, 2),
-            "one rate, no amount (USDT)": _num(no_amount, 2),
-            "jump without the amount (USDT)": _num(no_amount - by_below, 2),
+            "lower tier's formula (USDT)": money(by_below),
+            "upper tier's formula (USDT)": money(by_above),
+            "difference (USDT)": money(by_above - by_below),
+            "one rate, no amount (USDT)": money(no_amount),
+            "jump without the amount (USDT)": money(no_amount - by_below),
         })
     return pd.DataFrame(rows).set_index("tier edge (USDT)")
 
@@ -198,14 +186,14 @@ def slices_table(notional, exchange="binance", symbol=SYMBOL):
         rows.append({
             "tier": t.tier,
             "part of the notional in this tier (USDT)": part,
-            "rate": _pct(t.mmr + fee),
+            "rate": percent(t.mmr + fee),
             "part x rate (USDT)": part * (t.mmr + fee),
         })
     rows.append({"tier": "sum", "part of the notional in this tier (USDT)": sum(r["part of the notional in this tier (USDT)"] for r in rows),
                  "rate": "", "part x rate (USDT)": sum(r["part x rate (USDT)"] for r in rows)})
     for row in rows:
-        row["part of the notional in this tier (USDT)"] = _num(row["part of the notional in this tier (USDT)"], 2)
-        row["part x rate (USDT)"] = _num(row["part x rate (USDT)"], 2)
+        row["part of the notional in this tier (USDT)"] = money(row["part of the notional in this tier (USDT)"])
+        row["part x rate (USDT)"] = money(row["part x rate (USDT)"])
     return pd.DataFrame(rows).set_index("tier")
 
 
@@ -221,10 +209,10 @@ def leverage_cap_table(exchange="binance", symbol=SYMBOL, tiers=None):
         imr = 1 / t.max_leverage
         rows.append({
             "tier": t.tier,
-            "notional (USDT)": f"{t.floor:,.0f} to {t.cap:,.0f}",
+            "notional (USDT)": f"{money(t.floor, 0)} to {money(t.cap, 0)}",
             "max leverage": f"{t.max_leverage:g}x",
-            "initial margin rate at max leverage": _pct(imr, 3),
-            "maintenance margin rate": _pct(rate, 3),
+            "initial margin rate at max leverage": percent(imr, 3),
+            "maintenance margin rate": percent(rate, 3),
             "maintenance / initial": f"{rate / imr:.2f}",
         })
     return pd.DataFrame(rows).set_index("tier")
@@ -239,21 +227,21 @@ def compare_exchanges(notionals=(10_000.0, 300_000.0, 1_200_000.0, 5_000_000.0),
     """
     rows = []
     for value in notionals:
-        row = {"notional (USDT)": f"{value:,.0f}"}
+        row = {"notional (USDT)": money(value, 0)}
         for exchange in ("binance", "bitget"):
             table = tier_table(symbol, exchange)
             t = table.tier_for(value)
             rate, amount, _ = (float(x) for x in table.lookup(value))
             name = table.exchange_name.split()[0]
             row[f"{name} tier"] = t.tier
-            row[f"{name} rate"] = _pct(rate)
+            row[f"{name} rate"] = percent(rate)
             if exchange in COMPUTED_OFFSETS:
-                row[f"{name}, one rate, no offset (USDT)"] = _num(value * rate, 2)
-                row[f"{name} offset, computed (USDT)"] = _num(amount, 2)
-                row[f"{name}, rate minus computed offset (USDT)"] = _num(table.maintenance_margin(value), 2)
+                row[f"{name}, one rate, no offset (USDT)"] = money(value * rate)
+                row[f"{name} offset, computed (USDT)"] = money(amount)
+                row[f"{name}, rate minus computed offset (USDT)"] = money(table.maintenance_margin(value))
             else:
-                row[f"{name} amount (USDT)"] = _num(amount, 2)
-                row[f"{name} maintenance margin (USDT)"] = _num(table.maintenance_margin(value), 2)
+                row[f"{name} amount (USDT)"] = money(amount)
+                row[f"{name} maintenance margin (USDT)"] = money(table.maintenance_margin(value))
         rows.append(row)
     return pd.DataFrame(rows).set_index("notional (USDT)")
 
@@ -320,7 +308,7 @@ def continuity_figure(max_notional=4_000_000.0, exchange="binance", symbol=SYMBO
     ax.set_title("The maintenance amount removes the jump at each tier edge")
     figure.legend(loc="outside lower center", ncol=2)
     return Picture(figure, f"Figure: maintenance margin against notional, {table.exchange_name} {symbol}, 0 to "
-                           f"{max_notional:,.0f} USDT, with and without the maintenance amount")
+                           f"{usdt(max_notional, 0)}, with and without the maintenance amount")
 
 
 # --------------------------------------------------------------------------- the dashboard
@@ -329,15 +317,15 @@ def continuity_figure(max_notional=4_000_000.0, exchange="binance", symbol=SYMBO
 def _readout(f, entry_price, leverage):
     t = f["tier"]
     return {
-        "notional at entry (sets the leverage limit)": _usdt(f["entry notional"]),
-        "margin (isolated) = entry notional / leverage": _usdt(f["margin"]),
-        "notional at the mark price": _usdt(f["notional"]),
-        "risk tier of that notional": f"tier {t.tier}: {t.floor:,.0f} to {t.cap:,.0f} USDT, up to {t.max_leverage:g}x",
-        "maintenance margin rate (MMR)": _pct(f["rate"]),
-        "maintenance amount": _usdt(f["maintenance amount"]),
-        "maintenance margin = notional x MMR - amount": _usdt(f["maintenance margin"]),
-        "unrealized PnL at the mark price": _usdt(f["unrealized PnL"]),
-        "margin balance = margin + unrealized PnL": _usdt(f["margin balance"]),
+        "notional at entry (sets the leverage limit)": usdt(f["entry notional"]),
+        "margin (isolated) = entry notional / leverage": usdt(f["margin"]),
+        "notional at the mark price": usdt(f["notional"]),
+        "risk tier of that notional": f"tier {t.tier}: {money(t.floor, 0)} to {usdt(t.cap, 0)}, up to {t.max_leverage:g}x",
+        "maintenance margin rate (MMR)": percent(f["rate"]),
+        "maintenance amount": usdt(f["maintenance amount"]),
+        "maintenance margin = notional x MMR - amount": usdt(f["maintenance margin"]),
+        "unrealized PnL at the mark price": usdt(f["unrealized PnL"]),
+        "margin balance = margin + unrealized PnL": usdt(f["margin balance"]),
         "margin ratio = maintenance margin / margin balance": ratio_text(f["margin ratio"]),
         "liquidation price (margin ratio reaches 100 %)": liquidation_text(f["liquidation price"], entry_price),
     }
@@ -442,26 +430,26 @@ def questions():
     small = table.tier_for(small_value)
     return [
         Question(
-            f"A BTCUSDT position on Binance has a notional of {value:,.0f} USDT. What is its maintenance margin?",
+            f"A BTCUSDT position on Binance has a notional of {usdt(value, 0)}. What is its maintenance margin?",
             {
-                f"{right_mm:,.0f} USDT": f"Tier {t.tier}: {value:,.0f} x {_pct(t.mmr)} - {t.maintenance_amount:,.0f} "
+                usdt(right_mm, 0): f"Tier {t.tier}: {money(value, 0)} x {percent(t.mmr)} - {money(t.maintenance_amount, 0)} "
                                         f"(the tier's maintenance amount).",
-                f"{no_amount:,.0f} USDT": "That is notional x MMR without subtracting the tier's maintenance amount.",
-                f"{tier1_rate:,.0f} USDT": f"That uses tier 1's rate ({_pct(table.tiers[0].mmr)}); this notional "
+                usdt(no_amount, 0): "That is notional x MMR without subtracting the tier's maintenance amount.",
+                usdt(tier1_rate, 0): f"That uses tier 1's rate ({percent(table.tiers[0].mmr)}); this notional "
                                           f"is in tier {t.tier}.",
             },
-            answer=f"{right_mm:,.0f} USDT",
+            answer=usdt(right_mm, 0),
         ),
         Question(
-            f"Your margin balance is {balance:,.0f} USDT and your maintenance margin {mm:,.0f} USDT. "
+            f"Your margin balance is {usdt(balance, 0)} and your maintenance margin {usdt(mm, 0)}. "
             "What margin ratio does Binance show?",
             {
-                _pct(ratio, 0): "Maintenance margin / margin balance. Liquidation comes when it reaches 100 %.",
-                _pct(1 / ratio, 0): "That is the ratio upside down (balance / maintenance margin). Some venues show "
+                percent(ratio, 0): "Maintenance margin / margin balance. Liquidation comes when it reaches 100 %.",
+                percent(1 / ratio, 0): "That is the ratio upside down (balance / maintenance margin). Some venues show "
                                     "it that way; Binance divides the maintenance margin by the margin balance.",
-                _pct(1 - ratio, 0): "The ratio compares the two amounts by division, not subtraction.",
+                percent(1 - ratio, 0): "The ratio compares the two amounts by division, not subtraction.",
             },
-            answer=_pct(ratio, 0),
+            answer=percent(ratio, 0),
         ),
         Question(
             "Why does every tier above the first have a maintenance amount?",
@@ -478,8 +466,8 @@ def questions():
             answer="So the maintenance margin does not jump where one tier ends and the next begins.",
         ),
         Question(
-            f"Binance lets a {small_value:,.0f} USDT BTCUSDT position use {small.max_leverage:g}x, "
-            f"but a {value:,.0f} USDT one only {t.max_leverage:g}x. Why?",
+            f"Binance lets a {usdt(small_value, 0)} BTCUSDT position use {small.max_leverage:g}x, "
+            f"but a {usdt(value, 0)} one only {t.max_leverage:g}x. Why?",
             {
                 "Larger positions have a higher maintenance rate, so the initial margin rate (1 / leverage) must be "
                 "larger to stay above it.":
@@ -500,9 +488,9 @@ def questions():
             "What happens?",
             {
                 "The maintenance margin falls a little, but the margin ratio rises.":
-                    f"Maintenance margin {before['maintenance margin']:,.2f} -> {after['maintenance margin']:,.2f} "
-                    f"USDT (smaller notional), margin balance {before['margin balance']:,.2f} -> "
-                    f"{after['margin balance']:,.2f} USDT: the ratio goes from {ratio_text(before['margin ratio'])} "
+                    f"Maintenance margin {money(before['maintenance margin'])} -> {money(after['maintenance margin'])} "
+                    f"USDT (smaller notional), margin balance {money(before['margin balance'])} -> "
+                    f"{usdt(after['margin balance'])}: the ratio goes from {ratio_text(before['margin ratio'])} "
                     f"to {ratio_text(after['margin ratio'])}.",
                 "Both the maintenance margin and the margin ratio rise.":
                     "The maintenance margin follows the notional at the mark price, which fell.",

@@ -16,6 +16,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from ...basics.formatting import money, number, percent, usdt
 from ...engine import formulas
 from ...engine.account import Account
 from ...engine.paths import generate_path, scenario
@@ -45,14 +46,6 @@ def _never(value, scale):
     return value <= 1e-9 * scale
 
 
-def _num(x):
-    """A number as the derivation prints it: thousands separators, no needless zeros."""
-    text = f"{x:,.10f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
-
-
-
-
 # --------------------------------------------------------------------------- the derivation
 
 
@@ -68,25 +61,26 @@ def derivation(side, entry_price, size, margin, mmr, maintenance_amount=0.0):
     balance_at_lp = margin + sign * size * (lp - entry_price)
     mm_at_lp = size * lp * mmr - maintenance_amount
     op = "+" if sign > 0 else "-"
+    back = "-" if sign > 0 else "+"  # the sign of - side x Q x EP
+    q, ep, wb, cum = (number(x, 10) for x in (size, entry_price, margin, maintenance_amount))
+    q_mmr, q_ep = number(size * mmr, 10), number(size * entry_price, 10)
     lines = [
-        f"Isolated {side}: Q = {_num(size)} BTC, EP = {_num(entry_price)} USDT, margin WB = {_num(margin)} USDT, "
-        f"MMR = {mmr * 100:g} %, cum = {_num(maintenance_amount)} USDT, side = {sign:+d}",
+        f"Isolated {side}: Q = {q} BTC, EP = {ep} USDT, margin WB = {wb} USDT, "
+        f"MMR = {mmr * 100:g} %, cum = {cum} USDT, side = {sign:+d}",
         "",
         "1. Margin balance at a mark price P  = WB + side x Q x (P - EP)",
-        f"                                      = {_num(margin)} {op} {_num(size)} x (P - {_num(entry_price)})",
+        f"                                      = {wb} {op} {q} x (P - {ep})",
         "2. Maintenance margin at P           = Q x P x MMR - cum",
-        f"                                      = {_num(size * mmr)} x P - {_num(maintenance_amount)}",
+        f"                                      = {q_mmr} x P - {cum}",
         "3. Liquidation: margin balance = maintenance margin",
-        f"   {_num(margin)} {op} {_num(size)} x P {'-' if sign > 0 else '+'} {_num(size * entry_price)}"
-        f" = {_num(size * mmr)} x P - {_num(maintenance_amount)}",
+        f"   {wb} {op} {q} x P {back} {q_ep} = {q_mmr} x P - {cum}",
         "4. Numbers to the left, P to the right:  WB + cum - side x Q x EP = (Q x MMR - side x Q) x LP",
-        f"   {_num(margin)} + {_num(maintenance_amount)} {'-' if sign > 0 else '+'} {_num(size * entry_price)}"
-        f" = ({_num(size * mmr)} {'-' if sign > 0 else '+'} {_num(size)}) x LP",
-        f"   {_num(left)} = {_num(coefficient)} x LP",
-        f"5. LP = {_num(left)} / {_num(coefficient)} = {lp:,.2f} USDT "
-        f"({abs(lp / entry_price - 1) * 100:.2f} % {'below' if lp < entry_price else 'above'} the entry)",
+        f"   {wb} + {cum} {back} {q_ep} = ({q_mmr} {back} {q}) x LP",
+        f"   {number(left, 10)} = {number(coefficient, 10)} x LP",
+        f"5. LP = {number(left, 10)} / {number(coefficient, 10)} = {usdt(lp)} "
+        f"({percent(abs(lp / entry_price - 1))} {'below' if lp < entry_price else 'above'} the entry)",
         "",
-        f"Check at LP: margin balance = {balance_at_lp:,.4f} USDT, maintenance margin = {mm_at_lp:,.4f} USDT",
+        f"Check at LP: margin balance = {usdt(balance_at_lp, 4)}, maintenance margin = {usdt(mm_at_lp, 4)}",
     ]
     values = {
         "numerator": left,
@@ -125,9 +119,9 @@ def tier_candidates(side, entry_price, size, margin, tiers=None, first=4):
         value = size * lp
         rows.append({
             "tier": t.tier,
-            "notional range (USDT)": f"{t.floor:,.0f} - {t.cap:,.0f}",
-            "MMR": f"{t.mmr * 100:.2f} %",
-            "cum (USDT)": f"{t.maintenance_amount:,.0f}",
+            "notional range (USDT)": f"{money(t.floor, 0)} - {money(t.cap, 0)}",
+            "MMR": percent(t.mmr),
+            "cum (USDT)": money(t.maintenance_amount, 0),
             "LP with this tier (USDT)": round(lp, 2),
             "notional at that LP (USDT)": round(value, 2),
             "consistent?": "yes" if t.floor <= value < t.cap else "no",
@@ -185,11 +179,11 @@ def distance_table(leverages=LEVERAGES, size=SIZE, entry_price=ENTRY, exchange="
         rows.append({
             "leverage": f"{leverage}x",
             "long: liquidation price": "never (LP <= 0)" if long["liquidation price"] is None
-            else f"{long['liquidation price']:,.2f}",
+            else money(long["liquidation price"]),
             "long: price may fall": "all the way" if long["liquidation price"] is None
-            else f"{-long['move to liquidation'] * 100:.2f} %",
-            "short: liquidation price": f"{short['liquidation price']:,.2f}",
-            "short: price may rise": f"{short['move to liquidation'] * 100:.2f} %",
+            else percent(-long["move to liquidation"]),
+            "short: liquidation price": money(short["liquidation price"]),
+            "short: price may rise": percent(short["move to liquidation"]),
             "margin used up at (1 / leverage)": f"{100 / leverage:.2f} %",
         })
     return pd.DataFrame(rows).set_index("leverage")
@@ -299,7 +293,7 @@ def wick_figure(leverage=LEVERAGE, survivor=3, entry_price=ENTRY, size=SIZE, win
             linewidth=1, label="close")
     price_levels(ax, entry_price, lp, bp)
     ax.axhline(survivor_lp, color=COLORS["wallet"], linestyle="-.",
-               label=f"{survivor:g}x long's liquidation {survivor_lp:,.1f} (not reached)")
+               label=f"{survivor:g}x long's liquidation {money(survivor_lp, 1)} (not reached)")
     row = timeline.index.get_loc(event.time)
     ax.plot([row], [event.price], "X", color=COLORS["liquidation"], markersize=12,
             label=f"{leverage:g}x long liquidated here", zorder=5)
@@ -339,7 +333,7 @@ def settlement_table(leverage=LEVERAGE, entry_price=ENTRY, size=SIZE, gap_price=
     for label, fee, gap in (
         ("falls to the LP, no fee", 0.0, False),
         (f"falls to the LP, {BINANCE_LIQUIDATION_FEE * 100:g} % fee", BINANCE_LIQUIDATION_FEE, False),
-        (f"gaps to {gap_price:,.0f}, {BINANCE_LIQUIDATION_FEE * 100:g} % fee", BINANCE_LIQUIDATION_FEE, True),
+        (f"gaps to {money(gap_price, 0)}, {BINANCE_LIQUIDATION_FEE * 100:g} % fee", BINANCE_LIQUIDATION_FEE, True),
     ):
         account, position = _isolated_account("long", leverage, entry_price, size, liquidation_fee=fee)
         lp = account.liquidation_price(position)
@@ -419,24 +413,24 @@ def path_outcome(side, entry_price, leverage, size=SIZE, exchange="binance"):
 
 
 def _price_text(value):
-    return "none: price would have to reach 0 (exchanges show --)" if value is None else f"{value:,.2f} USDT"
+    return "none: price would have to reach 0 (exchanges show --)" if value is None else usdt(value)
 
 
 def _readout(f, event, candles):
     side = f["side"]
     lp, bp = f["liquidation price"], f["bankruptcy price"]
     readout = {
-        "initial margin (isolated)": f"{f['initial margin']:,.2f} USDT",
+        "initial margin (isolated)": usdt(f["initial margin"]),
         "liquidation price": _price_text(lp),
         "distance from entry": "price cannot fall that far" if lp is None
-        else f"{f['move to liquidation'] * 100:+.2f} %",
+        else percent(f["move to liquidation"], sign=True),
         "bankruptcy price (margin balance = 0)": _price_text(bp),
     }
     if lp is not None and bp is not None:
-        readout["gap liquidation -> bankruptcy"] = f"{abs(lp - bp):,.2f} USDT per BTC"
+        readout["gap liquidation -> bankruptcy"] = f"{usdt(abs(lp - bp))} per BTC"
     if lp is not None:
         readout["maintenance margin at the liquidation price"] = (
-            f"{f['maintenance margin at LP']:,.2f} USDT (rate {f['maintenance margin rate at LP'] * 100:.2f} %)"
+            f"{usdt(f['maintenance margin at LP'])} (rate {percent(f['maintenance margin rate at LP'])})"
         )
     else:
         readout["maintenance margin at the liquidation price"] = "none: no liquidation price"
@@ -444,14 +438,14 @@ def _readout(f, event, candles):
         hour = int(candles.index.get_loc(event.time))
         extreme = "low" if side == "long" else "high"
         readout["this week's path"] = (
-            f"liquidated in hour {hour} (candle {extreme} {candles[extreme].iloc[hour]:,.2f}), "
-            f"margin of {event.collateral_lost:,.2f} USDT lost"
+            f"liquidated in hour {hour} (candle {extreme} {money(candles[extreme].iloc[hour])}), "
+            f"margin of {usdt(event.collateral_lost)} lost"
         )
     else:
         extreme = candles["low"].min() if side == "long" else candles["high"].max()
         readout["this week's path"] = (
             f"survives all {len(candles)} hours ({'lowest low' if side == 'long' else 'highest high'} "
-            f"{extreme:,.2f} USDT)"
+            f"{usdt(extreme)})"
         )
     return readout
 
@@ -523,7 +517,7 @@ def questions():
     bybit_lp, binance_lp = bybit["liquidation price (USDT)"].iloc[0], bybit["liquidation price (USDT)"].iloc[1]
     buffer = ("Some margin is still left when the exchange closes you: the maintenance margin, "
               "which pays the liquidation fee and goes to the insurance fund.")
-    twice = f"Yes, at {one_x['liquidation price']:,.2f}: close to twice the entry price of {ENTRY:,.0f}"
+    twice = f"Yes, at {money(one_x['liquidation price'])}: close to twice the entry price of {money(ENTRY, 0)}"
     return [
         Question(
             "Binance liquidates a position when which price reaches the liquidation price?",
@@ -541,13 +535,13 @@ def questions():
             answer="The mark price",
         ),
         Question(
-            f"Your 10x isolated long ({SIZE} BTC at {ENTRY:,.0f} USDT) has its liquidation price at {lp:,.2f} and "
-            f"its bankruptcy price at {bp:,.2f}. Why are they different?",
+            f"Your 10x isolated long ({SIZE} BTC at {usdt(ENTRY, 0)}) has its liquidation price at {money(lp)} and "
+            f"its bankruptcy price at {money(bp)}. Why are they different?",
             {
                 "The bankruptcy price includes the fee paid to open the trade.":
                     "The bankruptcy price is simply where the margin balance is zero; no fee is in it.",
                 "They differ only by rounding to the 0.1 USDT tick.":
-                    f"The gap is {lp - bp:,.2f} USDT per BTC, far more than a tick: it is the maintenance margin "
+                    f"The gap is {usdt(lp - bp)} per BTC, far more than a tick: it is the maintenance margin "
                     "divided by the size.",
                 buffer: "Between the two prices lies the maintenance margin buffer, so the exchange can close the "
                         "position before it owes more than your collateral.",
@@ -555,18 +549,18 @@ def questions():
             answer=buffer,
         ),
         Question(
-            f"The price gaps from {ENTRY:,.0f} to {gap['executed at (USDT)']:,.0f} USDT, past the bankruptcy price, "
+            f"The price gaps from {money(ENTRY, 0)} to {usdt(gap['executed at (USDT)'], 0)}, past the bankruptcy price, "
             "before the exchange can act. How much does your isolated 10x long lose?",
             {
-                f"{-gap['realized PnL (USDT)']:,.2f} USDT": "That is the position's loss at the gap price; the part "
+                usdt(-gap["realized PnL (USDT)"]): "That is the position's loss at the gap price; the part "
                                                             "beyond your margin is paid by the insurance fund.",
-                f"{lost:,.2f} USDT": "The isolated margin and no more; the insurance fund pays the other "
-                                     f"{gap['paid by the insurance fund (USDT)']:,.2f} USDT.",
+                usdt(lost): "The isolated margin and no more; the insurance fund pays the other "
+                            f"{usdt(gap['paid by the insurance fund (USDT)'])}.",
                 "Nothing: the gap skipped the liquidation price": "Skipping the price does not save the position: "
                                                                   "it is liquidated at the first price the exchange "
                                                                   "sees beyond it.",
             },
-            answer=f"{lost:,.2f} USDT",
+            answer=usdt(lost),
         ),
         Question(
             "Can an isolated 1x short be liquidated?",
@@ -585,15 +579,15 @@ def questions():
             "Bybit measures the maintenance margin at the entry price, Binance at the liquidation price. "
             "For the same long and the same MMR, whose liquidation price is higher?",
             {
-                f"Binance's ({binance_lp:,.2f} against {bybit_lp:,.2f})":
+                f"Binance's ({money(binance_lp)} against {money(bybit_lp)})":
                     "The other way round: a larger maintenance margin (Bybit's, measured at the higher entry price) "
                     "means an earlier liquidation for a long.",
                 "Neither: they are always equal": "They differ by the maintenance rate times the distance to "
                                                   "liquidation, a dollar or two here.",
-                f"Bybit's ({bybit_lp:,.2f} against {binance_lp:,.2f})":
+                f"Bybit's ({money(bybit_lp)} against {money(binance_lp)})":
                     "For a long the entry is above the liquidation price, so the maintenance margin measured at "
                     "entry is a little larger and the position is closed a little sooner.",
             },
-            answer=f"Bybit's ({bybit_lp:,.2f} against {binance_lp:,.2f})",
+            answer=f"Bybit's ({money(bybit_lp)} against {money(binance_lp)})",
         ),
     ]

@@ -25,6 +25,7 @@ from matplotlib.ticker import MultipleLocator
 import numpy as np
 import pandas as pd
 
+from ...basics.formatting import money, percent, usdt
 from ...engine import formulas
 from ...engine.account import Account
 from ...basics.errors import MarginInputError
@@ -63,7 +64,7 @@ def trade_size(leverage, margin=MARGIN, price=ENTRY, symbol=SYMBOL):
     if contracts < 1:
         raise MarginInputError(
             f"leverage must give at least one {symbol} contract of {spec.contract_size} {spec.base} "
-            f"with {margin:,.2f} USDT of margin at {price:,.1f}, got {leverage}"
+            f"with {usdt(margin)} of margin at {money(price, 1)}, got {leverage}"
         )
     return spec.check_size(round(contracts * spec.contract_size, 10))
 
@@ -248,17 +249,12 @@ def curves(mode, leverage, *, auto_add=False, prices=GRID):
 # ----------------------------------------------------------------- tables
 
 
-def money(value):
-    """A USDT amount or price as the tables show it: ``1,000.00``."""
-    return f"{value:,.2f}"
-
-
 def _price_text(lp):
     return "none (0 or below)" if lp <= 0 else money(lp)
 
 
 def _distance_text(lp, entry=ENTRY):
-    return "never" if lp <= 0 else f"{(lp / entry - 1) * 100:+.2f} %"
+    return "never" if lp <= 0 else percent(lp / entry - 1, sign=True)
 
 
 def compare_table(leverages=(10, 50)):
@@ -286,12 +282,12 @@ def walk_table(leverage=50, prices=(50_000, 49_500, 49_000, 45_000, 41_000, 40_0
     """Wallet and equity in both modes after BTC moves from 50,000 straight to each price."""
     rows = []
     for price in prices:
-        row = {"BTC price": f"{price:,.0f}"}
+        row = {"BTC price": money(price, 0)}
         for mode in MODES:
             s = snapshot(mode, leverage, price)
             row[(mode, "wallet")] = money(s["wallet"])
             row[(mode, "equity")] = money(s["equity"])
-            row[(mode, "position")] = "open" if s["open"] else f"liquidated at {s['liquidated_at']:,.2f}"
+            row[(mode, "position")] = "open" if s["open"] else f"liquidated at {money(s['liquidated_at'])}"
         rows.append(row)
     frame = pd.DataFrame(rows).set_index("BTC price")
     frame.columns = pd.MultiIndex.from_tuples(frame.columns)
@@ -347,7 +343,7 @@ def shared_collateral_table(eth_prices=(3_000, 2_900, 2_800, 2_700, 2_600, 2_500
     """ETH falls, BTC does not move: the equity and BTC's liquidation price in cross and in isolated mode."""
     rows = []
     for eth_price in eth_prices:
-        row = {"ETH price": f"{eth_price:,.0f}"}
+        row = {"ETH price": money(eth_price, 0)}
         for mode in ("cross", "isolated"):
             account, btc, eth = btc_eth_account(mode)
             account.mark({"ETHUSDT": eth_price})
@@ -406,7 +402,7 @@ def hedge_table(n=120):
             events = timeline.attrs["events"]
             rows[name][(move, "final equity")] = money(float(timeline["equity"].iloc[-1]))
             rows[name][(move, "liquidated")] = "; ".join(
-                f"{e.symbol[:3]} {e.side}, lost {e.collateral_lost:,.2f}" for e in events
+                f"{e.symbol[:3]} {e.side}, lost {money(e.collateral_lost)}" for e in events
             ) or "nothing"
     frame = pd.DataFrame.from_dict(rows, orient="index")
     frame.columns = pd.MultiIndex.from_tuples(frame.columns)
@@ -498,7 +494,7 @@ def crash_table(name="crash_50", leverage=50, n=120):
         rows.append({
             "setting": label,
             "auto-adds": sum(e.kind == "margin_added" for e in events),
-            "liquidated at": f"{liquidation[-1].price:,.2f}" if liquidation else "not liquidated",
+            "liquidated at": money(liquidation[-1].price) if liquidation else "not liquidated",
             "lost": money(WALLET - float(timeline["wallet_balance"].iloc[-1])),
             "final wallet": money(float(timeline["wallet_balance"].iloc[-1])),
         })
@@ -555,17 +551,13 @@ _TITLES = {
 
 def _liq_readout(s):
     if not s["open"]:
-        return f"hit at {s['liquidated_at']:,.2f}"
+        return f"hit at {money(s['liquidated_at'])}"
     lp = s["liquidation_price"]
-    return f"{lp:,.2f} ({(lp / ENTRY - 1) * 100:+.2f} %)" if lp > 0 else "none (0 or below)"
+    return f"{money(lp)} ({percent(lp / ENTRY - 1, sign=True)})" if lp > 0 else "none (0 or below)"
 
 
-def _signed(value):
-    return f"{round(value, 2) + 0.0:+,.2f}"
-
-
-def _pair(iso, cross, fmt=money, unit=" USDT"):
-    return f"{fmt(iso)} | {fmt(cross)}{unit}"
+def _pair(iso, cross, sign=False):
+    return f"{money(iso, sign=sign)} | {usdt(cross, sign=sign)}"
 
 
 @styled
@@ -631,18 +623,18 @@ def dashboard(price=46_000.0, leverage=50, auto_add="off"):
             return money(s["margin"]) if s["open"] else "gone"
 
         return {
-            "trade": f"{size:.4f} BTC long at 50,000.0: notional {size * ENTRY:,.2f} USDT, "
-                     f"margin {MARGIN:,.2f} USDT ({int(leverage)}x)",
-            "mark price": f"{price:,.1f} USDT ({(price / ENTRY - 1) * 100:+.2f} % from entry)",
+            "trade": f"{size:.4f} BTC long at 50,000.0: notional {usdt(size * ENTRY)}, "
+                     f"margin {usdt(MARGIN)} ({int(leverage)}x)",
+            "mark price": f"{usdt(price, 1)} ({percent(price / ENTRY - 1, sign=True)} from entry)",
             "": "isolated | cross",
             "wallet balance": _pair(iso["wallet"], cross["wallet"]),
             "equity": _pair(iso["equity"], cross["equity"]),
-            "profit (+) or loss (-) so far": _pair(-iso["loss"], -cross["loss"], fmt=_signed),
+            "profit (+) or loss (-) so far": _pair(-iso["loss"], -cross["loss"], sign=True),
             "position's margin (bucket | initial margin)": f"{bucket(iso)} | {bucket(cross)} USDT",
             "margin balance behind the position": f"{balance(iso)} | {balance(cross)} USDT",
             "maintenance margin": f"{maintenance(iso)} | {maintenance(cross)} USDT",
             "liquidation price": f"{_liq_readout(iso)} | {_liq_readout(cross)}",
-            "auto-added into the isolated bucket": (f"{iso['auto_added']:,.2f} USDT" if added else "off"),
+            "auto-added into the isolated bucket": (usdt(iso["auto_added"]) if added else "off"),
         }
 
     return Dashboard(
@@ -669,26 +661,26 @@ def questions():
             "A 1,000 USDT account opens the 100 USDT, 50x BTC long in ISOLATED mode. BTC crashes from 50,000 to "
             "30,000. What is left in the wallet?",
             {
-                f"{iso50['wallet']:,.0f} USDT": f"The bucket's {iso50['lost']:,.0f} USDT is lost; the other "
-                                                f"{iso50['wallet']:,.0f} were never at risk.",
-                f"{cross50['wallet']:,.0f} USDT": "That is what happens in cross mode, where the whole wallet backs the trade.",
+                usdt(iso50["wallet"], 0): f"The bucket's {usdt(iso50['lost'], 0)} is lost; the other "
+                                          f"{money(iso50['wallet'], 0)} were never at risk.",
+                usdt(cross50["wallet"], 0): "That is what happens in cross mode, where the whole wallet backs the trade.",
                 "1,000 USDT": "The position was liquidated: its margin is gone.",
             },
-            answer=f"{iso50['wallet']:,.0f} USDT",
+            answer=usdt(iso50["wallet"], 0),
         ),
         Question(
             "The 100 USDT trade at 10x (0.02 BTC, 1,000 USDT notional) in CROSS mode, with a 1,000 USDT wallet. "
             "BTC falls 30 %, to 35,000. What is true?",
             {
-                f"It is not liquidated, and the account is down {cross10['loss']:,.0f} USDT.":
+                f"It is not liquidated, and the account is down {usdt(cross10['loss'], 0)}.":
                     "The wallet covers the whole notional, so the liquidation price is 0, but every dollar of the "
                     "fall is still a loss.",
                 "It is not liquidated and has lost nothing, because cross protects it.":
                     "Cross only postpones liquidation. The loss is real: equity falls with the price.",
-                f"It was liquidated and lost {MARGIN:,.0f} USDT.":
+                f"It was liquidated and lost {usdt(MARGIN, 0)}.":
                     "Only an isolated position loses just its margin; and this one cannot be liquidated at all.",
             },
-            answer=f"It is not liquidated, and the account is down {cross10['loss']:,.0f} USDT.",
+            answer=f"It is not liquidated, and the account is down {usdt(cross10['loss'], 0)}.",
         ),
         Question(
             "You hold the 50x BTC long and a 1 ETH long in ONE cross account. ETH falls from 3,000 to 2,700; BTC "
@@ -707,12 +699,12 @@ def questions():
             "The isolated 50x trade with AUTO-ADD MARGIN switched on. BTC crashes from 50,000 to 30,000. "
             "What is left in the 1,000 USDT wallet?",
             {
-                f"{auto['wallet']:,.0f} USDT": "Auto-add kept feeding the bucket from the wallet until nothing "
-                                               "was left, and then the position was liquidated anyway.",
-                f"{iso50['wallet']:,.0f} USDT": "That would be true with auto-add off. With it on, the loss cap is gone.",
-                f"{WALLET:,.0f} USDT": "Auto-add only moves the liquidation price; a big enough fall still "
-                                       "liquidates the position, now with everything that was moved in.",
+                usdt(auto["wallet"], 0): "Auto-add kept feeding the bucket from the wallet until nothing "
+                                         "was left, and then the position was liquidated anyway.",
+                usdt(iso50["wallet"], 0): "That would be true with auto-add off. With it on, the loss cap is gone.",
+                usdt(WALLET, 0): "Auto-add only moves the liquidation price; a big enough fall still "
+                                 "liquidates the position, now with everything that was moved in.",
             },
-            answer=f"{auto['wallet']:,.0f} USDT",
+            answer=usdt(auto["wallet"], 0),
         ),
     ]

@@ -27,6 +27,7 @@ import ipywidgets as w
 import numpy as np
 import pandas as pd
 
+from ...basics.formatting import money, percent, usdt
 from ...engine import copytrading as ct
 from ...engine import formulas
 from ...engine.account import Account
@@ -56,16 +57,6 @@ BANDS = (5, 25, 50, 75, 95)
 
 _SETUP_COLORS = {"cross": COLORS["cross"], "isolated": COLORS["isolated"],
                  "isolated + auto-add": "#9467bd", "cross + stop-loss": "#8c564b"}
-
-
-
-
-def _money(value):
-    return f"{value:,.2f}"
-
-
-def _pct(fraction, decimals=1):
-    return f"{fraction * 100:.{decimals}f} %"
 
 
 # ----------------------------------------------------------------- the settings
@@ -120,7 +111,7 @@ def ladder_table(start_price=START_PRICE, master=MASTER):
             "average entry": round(position.entry_price, 2),
             "loss at this price (USDT)": round(-account.unrealized_pnl(position, price), 2) + 0.0,
             "takes profit at": take_profit,
-            "rise needed": _pct(take_profit / price - 1),
+            "rise needed": percent(take_profit / price - 1, 1),
         })
     return pd.DataFrame(rows).set_index("order")
 
@@ -146,7 +137,8 @@ def follower_ladder(leverage=LEVERAGE, budget=BUDGET, start_price=START_PRICE, m
             if s["position"] is not None and s["position"].is_open:
                 for event in account.mark({SYMBOL: price}):
                     if event.kind == "liquidation":
-                        s["gone"] = f"liquidated at {event.price:,.1f} on the way, lost {event.collateral_lost:,.2f}"
+                        s["gone"] = (f"liquidated at {money(event.price, 1)} on the way, "
+                                     f"lost {money(event.collateral_lost)}")
                         s["copying"] = False
             cost = size * price / leverage + TAKER_FEE * size * price
             held = s["position"].margin if s["position"] is not None and s["position"].is_open else 0.0
@@ -170,7 +162,7 @@ def follower_ladder(leverage=LEVERAGE, budget=BUDGET, start_price=START_PRICE, m
                 row[f"{label}: backing (USDT)"] = round(
                     account.cross_wallet_balance if mode == "cross" else position.margin, 2)
                 row[f"{label}: liquidation price"] = round(lp, 1) if lp > 0 else "none"
-                row[f"{label}: fall to it"] = _pct(1 - lp / price) if lp > 0 else "-"
+                row[f"{label}: fall to it"] = percent(1 - lp / price, 1) if lp > 0 else "-"
             else:
                 row[f"{label}: copied"] = s["gone"] or copied
                 for column in ("position (BTC)", "backing (USDT)", "liquidation price", "fall to it"):
@@ -211,16 +203,16 @@ def summary_table(leverage=LEVERAGE, budget=BUDGET):
         # with the whole account as the budget, "more than the budget" cannot happen: read the column before
         whole = chosen[name].budget_per_trader is None
         rows[name] = {
-            "lost the whole account": _pct(s["P(lose the whole account)"]),
-            "lost more than the budget": "-" if whole else _pct(s["P(lose more than the budget)"]),
-            "ended below 1,000": _pct(s["P(end below the start)"]),
-            "worst final balance": _money(s["worst final equity"]),
-            "5th percentile": _money(s["p5 final equity"]),
-            "median final balance": _money(s["median final equity"]),
-            "95th percentile": _money(s["p95 final equity"]),
-            "copied trades won": _pct(s["win rate"]),
-            "average win": _money(s["average win"]),
-            "average loss": _money(s["average loss"]),
+            "lost the whole account": percent(s["P(lose the whole account)"], 1),
+            "lost more than the budget": "-" if whole else percent(s["P(lose more than the budget)"], 1),
+            "ended below 1,000": percent(s["P(end below the start)"], 1),
+            "worst final balance": money(s["worst final equity"]),
+            "5th percentile": money(s["p5 final equity"]),
+            "median final balance": money(s["median final equity"]),
+            "95th percentile": money(s["p95 final equity"]),
+            "copied trades won": percent(s["win rate"], 1),
+            "average win": money(s["average win"]),
+            "average loss": money(s["average loss"]),
         }
     frame = pd.DataFrame(rows).T
     frame.index.name = f"{N_PATHS:,} paths, 90 days"
@@ -247,15 +239,15 @@ def stop_loss_overshoot(leverage=LEVERAGE, budget=BUDGET):
     n = len(final)
     readout = {
         "paths with at least one stop-out": f"{stopped.sum():,} of {n:,}",
-        "their worst copied trade lost: median / worst": f"{np.median(worst):,.2f} / {worst.max():,.2f} USDT",
-        "paths that ended more than the budget down": f"{over.sum():,} of {n:,} ({_pct(over.sum() / n)})",
+        "their worst copied trade lost: median / worst": f"{money(np.median(worst))} / {usdt(worst.max())}",
+        "paths that ended more than the budget down": f"{over.sum():,} of {n:,} ({percent(over.sum() / n, 1)})",
     }
     if over.any():
         readout.update({
             "  with a 2nd stop-out or a copy still open at the end": f"{second.sum():,}",
             "  beyond the budget: median / 90th pct / worst": (
-                f"{np.median(excess[over]):,.2f} / {np.percentile(excess[over], 90):,.2f} / "
-                f"{excess[over].max():,.2f} USDT"),
+                f"{money(np.median(excess[over]))} / {money(np.percentile(excess[over], 90))} / "
+                f"{usdt(excess[over].max())}"),
         })
     return readout
 
@@ -275,12 +267,12 @@ def leverage_table(doublings=MASTER.doublings, budget=int(BUDGET)):
         iso = lab_numbers(doublings, leverage, budget, "isolated")
         rows.append({
             "leverage": f"{leverage}x",
-            "cross (whole account): lost it all": _pct(cross["lost"]),
+            "cross (whole account): lost it all": percent(cross["lost"], 1),
             "cross (whole account): skipped orders per path": f"{cross['skipped']:.2f}",
-            "cross (whole account): median final": _money(np.median(cross["final"])),
+            "cross (whole account): median final": money(np.median(cross["final"])),
             f"isolated ({budget:,} USDT): liquidations per path": f"{iso['liquidations']:.2f}",
             f"isolated ({budget:,} USDT): skipped orders per path": f"{iso['skipped']:.2f}",
-            f"isolated ({budget:,} USDT): worst final": _money(iso["final"].min()),
+            f"isolated ({budget:,} USDT): worst final": money(iso["final"].min()),
         })
     return pd.DataFrame(rows).set_index("leverage")
 
@@ -311,7 +303,7 @@ def outcome_figure(leverage=LEVERAGE, budget=BUDGET):
         hist.axvline(START - BUDGET, color=COLORS["liquidation"], linestyle=":", linewidth=1.2,
                      label="start minus the 100 USDT budget")
         lost = result.summary()["P(lose the whole account)"]
-        hist.set_title(f"lost everything: {_pct(lost)} of paths", fontsize=10)
+        hist.set_title(f"lost everything: {percent(lost, 1)} of paths", fontsize=10)
         hist.set_xlabel("final balance (USDT)")
         hist.set_xlim(0, top)
         usdt_axis(hist.xaxis)
@@ -406,11 +398,11 @@ def example_story(index=None):
     peak = equity["cross"][: int(liquidation["candle"])].max()
     return {
         "winning copied trades before the loss (cross)": str(int(cross["wins"])),
-        "cross account at its best": f"{peak:,.2f} USDT",
-        "cross copy liquidated on day": f"{(liquidation['candle'] + 1) / 24:.1f}, at {liquidation['price']:,.1f} USDT",
-        "lost in that liquidation": f"{liquidation['lost']:,.2f} USDT",
-        "cross account at the end": f"{cross['final_equity']:,.2f} USDT",
-        "isolated account at the end": f"{iso['final_equity']:,.2f} USDT",
+        "cross account at its best": usdt(peak),
+        "cross copy liquidated on day": f"{(liquidation['candle'] + 1) / 24:.1f}, at {usdt(liquidation['price'], 1)}",
+        "lost in that liquidation": usdt(liquidation["lost"]),
+        "cross account at the end": usdt(cross["final_equity"]),
+        "isolated account at the end": usdt(iso["final_equity"]),
         "master's completed cycles on this path": str(int(cross["master_cycles"])),
     }
 
@@ -426,12 +418,12 @@ def fatal_cycle(index=None):
     table = pd.DataFrame({
         "day": ((cycle["candle"] + 1) / 24).round(2),
         "what happened": cycle["action"],
-        "price": [f"{p:,.1f}" for p in cycle["price"]],
+        "price": [money(p, 1) for p in cycle["price"]],
         "position (BTC)": cycle["size"].round(4),
-        "average entry": [f"{p:,.2f}" if p == p else "-" for p in cycle["average_entry"]],
-        "liquidation price": [f"{lp:,.1f}" if lp > 0 else ("none" if lp == lp else "-")
+        "average entry": [money(p) if p == p else "-" for p in cycle["average_entry"]],
+        "liquidation price": [money(lp, 1) if lp > 0 else ("none" if lp == lp else "-")
                               for lp in cycle["liquidation_price"]],
-        "wallet (USDT)": [f"{x:,.2f}" for x in cycle["wallet"]],
+        "wallet (USDT)": [money(x) for x in cycle["wallet"]],
     })
     return table.reset_index(drop=True)
 
@@ -481,9 +473,9 @@ def stop_loss_setup():
     a = table.attrs
     return {
         "position after 3 orders": f"{a['size']:.4f} BTC",
-        "average entry": f"{a['entry']:,.2f} USDT",
-        "stop trigger = entry - 100 / size": f"{a['trigger']:,.2f} USDT",
-        "isolated liquidation price": f"{a['isolated_liquidation_price']:,.2f} USDT",
+        "average entry": usdt(a["entry"]),
+        "stop trigger = entry - 100 / size": usdt(a["trigger"]),
+        "isolated liquidation price": usdt(a["isolated_liquidation_price"]),
     }
 
 
@@ -561,12 +553,12 @@ def _readout(g, doublings, leverage, budget, setup):
     return {
         "your setup": settings.describe(),
         "master": f"first order 100 USDT, doubles down up to {int(doublings)} times, 5 % apart",
-        "lost the whole account": f"{_pct(g['lost'])} of paths",
-        "lost more than the budget": f"{_pct(g['over_budget'])} of paths" if budget < START else "-",
-        "median final balance": f"{np.median(g['final']):,.2f} USDT",
-        "5th percentile / worst": f"{np.percentile(g['final'], 5):,.2f} / {g['final'].min():,.2f} USDT",
-        "copied trades won": f"{_pct(g['win_rate'])} of {g['trades']:,}",
-        "average win / average loss": (f"{g['average_win']:,.2f} / {g['average_loss']:,.2f} USDT"
+        "lost the whole account": f"{percent(g['lost'], 1)} of paths",
+        "lost more than the budget": f"{percent(g['over_budget'], 1)} of paths" if budget < START else "-",
+        "median final balance": usdt(np.median(g["final"])),
+        "5th percentile / worst": f"{money(np.percentile(g['final'], 5))} / {usdt(g['final'].min())}",
+        "copied trades won": f"{percent(g['win_rate'], 1)} of {g['trades']:,}",
+        "average win / average loss": (f"{money(g['average_win'])} / {usdt(g['average_loss'])}"
                                        + (f" (a loss is {ratio:,.1f} wins)" if ratio else "")),
         "per path: liquidations, top-ups, skipped orders":
             f"{g['liquidations']:.2f}, {g['top_ups']:.2f}, {g['skipped']:.2f}",
@@ -659,7 +651,7 @@ def questions():
                 "About 100 USDT: the budget, out of which the trading fees are paid too.":
                     "Each isolated position can lose only its bucket, and the buckets and the fees are paid from "
                     f"the budget: the worst isolated account in the simulation ended at "
-                    f"{_money(results['isolated'].summary()['worst final equity'])} USDT.",
+                    f"{usdt(results['isolated'].summary()['worst final equity'])}.",
                 "Nothing: isolated positions cannot lose money.":
                     "They can: a liquidation takes the whole bucket. Isolation caps the loss; it does not prevent it.",
                 "Everything in the account, if the master is wrong for long enough.":
@@ -672,7 +664,7 @@ def questions():
             "You switch auto-add margin on for the isolated copy. What happens to the 100 USDT cap?",
             {
                 "It is gone: top-ups come from the rest of the account, again and again.":
-                    f"In the simulation {_pct(auto['P(lose more than the budget)'])} of the paths lost more than "
+                    f"In the simulation {percent(auto['P(lose more than the budget)'], 1)} of the paths lost more than "
                     "the budget.",
                 "Nothing: auto-add only moves margin inside the budget.":
                     "It moves money from your available balance, the whole account, into the position.",
@@ -682,12 +674,12 @@ def questions():
             answer="It is gone: top-ups come from the rest of the account, again and again.",
         ),
         Question(
-            f"In the simulation the cross copy won {_pct(cross['win rate'])} of its trades. What does that say "
+            f"In the simulation the cross copy won {percent(cross['win rate'], 1)} of its trades. What does that say "
             "about its risk?",
             {
                 "Little: the rare loss was far larger than the many wins.":
                     f"The average loss was {ratio:,.0f} times the average win, and "
-                    f"{_pct(cross['P(lose the whole account)'])} of the paths lost the whole account.",
+                    f"{percent(cross['P(lose the whole account)'], 1)} of the paths lost the whole account.",
                 "It is safe: it almost never loses.":
                     "A martingale wins small and often because each add pulls the average entry down; the loss comes "
                     "rarely and takes everything behind the position.",
@@ -701,8 +693,8 @@ def questions():
             "still be larger than 100 USDT?",
             {
                 "The stop is a market order: in a fast move or a gap it fills below its trigger.":
-                    f"In the simulation {_pct(stop['P(lose more than the budget)'])} of the paths lost more than the "
-                    "budget with the stop, none with isolation.",
+                    f"In the simulation {percent(stop['P(lose more than the budget)'], 1)} of the paths lost more "
+                    "than the budget with the stop, none with isolation.",
                 "The exchange charges the stop-loss a liquidation fee.":
                     "A stop is an ordinary close with a trading fee; the extra loss is the worse fill.",
                 "It cannot: the stop always closes exactly at its price.":

@@ -14,6 +14,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from ...basics.formatting import money, percent, usdt
 from ...engine import formulas
 from ...engine.account import Account
 from ...basics.errors import MarginInputError, check_choice, check_positive
@@ -47,11 +48,6 @@ def _lows(name):
     return frame["low"].to_numpy(), frame["close"].to_numpy()
 
 
-def _pct(fraction, decimals=1, sign=False):
-    """A fraction as the course writes percentages: ``0.1`` -> ``'10.0 %'``."""
-    return f"{fraction * 100:{'+' if sign else ''},.{decimals}f} %"
-
-
 def scenario_table():
     """The stress scenarios the lesson uses, with what each does and how far it falls."""
     described = scenarios()
@@ -61,9 +57,9 @@ def scenario_table():
         rows.append({
             "scenario": name,
             "what happens": described[name],
-            "lowest price (USDT)": f"{frame['low'].min():,.1f}",
-            "deepest fall": f"{_pct(frame['low'].min() / START_PRICE - 1, 1, sign=True)}",
-            "last close (USDT)": f"{frame['close'].iloc[-1]:,.1f}",
+            "lowest price (USDT)": money(frame["low"].min(), 1),
+            "deepest fall": percent(frame["low"].min() / START_PRICE - 1, 1, sign=True),
+            "last close (USDT)": money(frame["close"].iloc[-1], 1),
         })
     return pd.DataFrame(rows).set_index("scenario")
 
@@ -82,8 +78,8 @@ def position_size(margin, leverage, price=START_PRICE, symbol=SYMBOL):
     contracts = np.floor(margin * leverage / price / step + 1e-9)
     if contracts < 1:
         raise MarginInputError(
-            f"margin x leverage must buy at least one contract of {step} BTC at {price:,.0f} USDT "
-            f"({step * price:,.0f} USDT notional), got {margin * leverage:,.2f} USDT"
+            f"margin x leverage must buy at least one contract of {step} BTC at {usdt(price, 0)} "
+            f"({usdt(step * price, 0)} notional), got {usdt(margin * leverage)}"
         )
     return round(float(contracts * step), 10)
 
@@ -147,12 +143,12 @@ class StressResult:
         if self.auto_adds:
             added = sum(e.amount for e in self.auto_adds)
             times = "once" if len(self.auto_adds) == 1 else f"{len(self.auto_adds)} times"
-            parts.append(f"auto-add moved {added:,.2f} USDT in ({times})")
+            parts.append(f"auto-add moved {usdt(added)} in ({times})")
         if self.liquidated:
             event = self.liquidations[0]
-            text = f"liquidated at minute {self.minute(event)}, at {event.price:,.2f}"
+            text = f"liquidated at minute {self.minute(event)}, at {money(event.price)}"
             if event.insurance_fund_loss > 0:
-                text += f" (a gap: the insurance fund covered {event.insurance_fund_loss:,.2f})"
+                text += f" (a gap: the insurance fund covered {money(event.insurance_fund_loss)})"
             parts.append(text)
         else:
             parts.append("still open at the end")
@@ -207,7 +203,7 @@ def stress_test(balance=1_000.0, mode="isolated", leverage=10, margin=100.0, aut
 
 
 def _settings_label(mode, leverage, margin, auto_add):
-    label = f"{mode}, {leverage:g}x, {margin:,.0f} USDT margin"
+    label = f"{mode}, {leverage:g}x, {usdt(margin, 0)} margin"
     if mode == "isolated":
         label += ", auto-add " + ("on" if auto_add else "off")
     return label
@@ -216,11 +212,11 @@ def _settings_label(mode, leverage, margin, auto_add):
 def _row(result):
     return {
         "size (BTC)": f"{result.size:.4f}",
-        "most it can take (USDT)": f"{result.max_loss:,.2f}",
+        "most it can take (USDT)": money(result.max_loss),
         "what happened": result.what_happened(),
-        "worst equity (USDT)": f"{result.worst_equity:,.2f}",
-        "equity at the end (USDT)": f"{result.final_equity:,.2f}",
-        "share of the account lost": f"{_pct(result.share_lost, 1)}",
+        "worst equity (USDT)": money(result.worst_equity),
+        "equity at the end (USDT)": money(result.final_equity),
+        "share of the account lost": percent(result.share_lost, 1),
     }
 
 
@@ -267,10 +263,10 @@ def quiet_days_table(leverages=(5, 10, 25, 50, 100), margin=100.0, days=200, see
         rows.append({
             "leverage": f"{leverage}x",
             "size (BTC)": f"{size:.4f}",
-            "liquidation price (USDT)": f"{lp:,.2f}",
-            "fall that liquidates it": f"{_pct(lp / START_PRICE - 1, 2)}",
+            "liquidation price (USDT)": money(lp),
+            "fall that liquidates it": percent(lp / START_PRICE - 1),
             "days liquidated": f"{int((day_lows <= lp).sum())} of {days}",
-            "loss when liquidated (USDT)": f"{margin:,.2f}",
+            "loss when liquidated (USDT)": money(margin),
         })
     return pd.DataFrame(rows).set_index("leverage")
 
@@ -302,17 +298,17 @@ def stop_loss_vs_isolated(balance=1_000.0, leverage=10, margin=100.0, stop_price
     isolated = stress_test(balance, "isolated", leverage, margin, False, scenario)
     return pd.DataFrame([
         {
-            "protection": f"cross, stop-loss at {stop_price:,.0f}",
-            "loss planned (USDT)": f"{planned:,.2f}",
-            "filled at (USDT)": f"{fill[1]:,.2f}" if fill else "not triggered",
-            "loss taken (USDT)": f"{stop_loss:,.2f}",
+            "protection": f"cross, stop-loss at {money(stop_price, 0)}",
+            "loss planned (USDT)": money(planned),
+            "filled at (USDT)": money(fill[1]) if fill else "not triggered",
+            "loss taken (USDT)": money(stop_loss),
         },
         {
-            "protection": f"isolated, {margin:,.0f} USDT margin, no stop",
-            "loss planned (USDT)": f"{isolated.max_loss:,.2f}",
-            "filled at (USDT)": (f"{isolated.liquidations[0].price:,.2f} (liquidated)"
+            "protection": f"isolated, {usdt(margin, 0)} margin, no stop",
+            "loss planned (USDT)": money(isolated.max_loss),
+            "filled at (USDT)": (f"{money(isolated.liquidations[0].price)} (liquidated)"
                                  if isolated.liquidated else "not liquidated"),
-            "loss taken (USDT)": f"{isolated.loss:,.2f}",
+            "loss taken (USDT)": money(isolated.loss),
         },
     ]).set_index("protection")
 
@@ -329,9 +325,9 @@ def loss_cap_table(balance=1_000.0, leverage=10, margin=100.0):
         lp = account.liquidation_price(position)
         rows.append({
             "settings": _settings_label(mode, leverage, margin, auto_add),
-            "liquidation price at entry (USDT)": f"{lp:,.2f}" if lp > 0 else "none (cannot fall that far)",
-            "most this trade can take (USDT)": f"{cap:,.2f}",
-            "share of the account": f"{_pct(cap / balance, 1)}",
+            "liquidation price at entry (USDT)": money(lp) if lp > 0 else "none (cannot fall that far)",
+            "most this trade can take (USDT)": money(cap),
+            "share of the account": percent(cap / balance, 1),
         })
     return pd.DataFrame(rows).set_index("settings")
 
@@ -348,11 +344,11 @@ def cross_cap_table(balance=1_000.0, margin=100.0, leverages=(2, 5, 10, 20)):
     for leverage in leverages:
         size = position_size(margin, leverage)
         row = {"settings": _settings_label("cross", leverage, margin, False),
-               "notional (USDT)": f"{size * START_PRICE:,.2f}"}
+               "notional (USDT)": money(size * START_PRICE)}
         for side in ("long", "short"):
             account = Account(balance)
             position = account.open(SYMBOL, side, size, START_PRICE, leverage, "cross")
-            row[f"most a {side} can take (USDT)"] = f"{account.max_loss(position):,.2f}"
+            row[f"most a {side} can take (USDT)"] = money(account.max_loss(position))
         rows.append(row)
     return pd.DataFrame(rows).set_index("settings")
 
@@ -365,9 +361,9 @@ def checklist(balance=1_000.0, mode="isolated", leverage=10, margin=100.0, auto_
     lp = first.liquidation_price
     hit = [r.scenario for r in results if r.liquidated]
     if mode == "isolated":
-        mode_text = f"isolated: {first.position_margin:,.2f} USDT in the position's own bucket"
+        mode_text = f"isolated: {usdt(first.position_margin)} in the position's own bucket"
     else:
-        mode_text = f"cross: the whole cross wallet ({balance:,.2f} USDT) backs this trade"
+        mode_text = f"cross: the whole cross wallet ({usdt(balance)}) backs this trade"
     auto_text = {
         ("isolated", False): "off: the isolated margin is a hard cap",
         ("isolated", True): "on: the cap is gone, the available balance tops the position up",
@@ -376,14 +372,14 @@ def checklist(balance=1_000.0, mode="isolated", leverage=10, margin=100.0, auto_
     rows = [
         ("margin mode checked", mode_text),
         ("leverage chosen on purpose",
-         f"{leverage:g}x: a {_pct(1 / leverage, 2)} fall equals the whole initial margin"),
+         f"{leverage:g}x: a {percent(1 / leverage)} fall equals the whole initial margin"),
         ("liquidation price known",
-         f"{lp:,.2f} USDT, a {_pct(lp / START_PRICE - 1, 2)} move" if lp > 0 else "none: price cannot fall that far"),
+         f"{usdt(lp)}, a {percent(lp / START_PRICE - 1)} move" if lp > 0 else "none: price cannot fall that far"),
         ("far enough from the entry",
          f"liquidated in {len(hit)} of {len(results)} stress scenarios" + (f" ({', '.join(hit)})" if hit else "")),
         ("auto-add margin", auto_text),
         ("budget: the most this trade can take",
-         f"{first.max_loss:,.2f} USDT, {_pct(first.max_loss / balance, 1)} of the account"),
+         f"{usdt(first.max_loss)}, {percent(first.max_loss / balance, 1)} of the account"),
     ]
     return pd.DataFrame(rows, columns=["check", "your trade"]).set_index("check")
 
@@ -392,21 +388,21 @@ def checklist(balance=1_000.0, mode="isolated", leverage=10, margin=100.0, auto_
 
 def _readout(r):
     lp = r.liquidation_price
-    lp_text = f"{lp:,.2f} USDT ({_pct(lp / START_PRICE - 1, 2, sign=True)})" if lp > 0 else "none: price cannot fall that far"
+    lp_text = f"{usdt(lp)} ({percent(lp / START_PRICE - 1, sign=True)})" if lp > 0 else "none: price cannot fall that far"
     if r.mode == "isolated":
-        backing = f"its own {r.position_margin:,.2f} USDT, auto-add {'on' if r.auto_add else 'off'}"
+        backing = f"its own {usdt(r.position_margin)}, auto-add {'on' if r.auto_add else 'off'}"
     else:
-        backing = f"the whole cross wallet, {r.balance:,.2f} USDT"
+        backing = f"the whole cross wallet, {usdt(r.balance)}"
     return {
-        "margin per trade": f"{r.margin:,.2f} USDT ({_pct(r.margin / r.balance, 0)} of the account)",
-        "position": f"{r.size:.4f} BTC long at {START_PRICE:,.0f} (notional {r.notional:,.2f} USDT)",
+        "margin per trade": f"{usdt(r.margin)} ({percent(r.margin / r.balance, 0)} of the account)",
+        "position": f"{r.size:.4f} BTC long at {money(START_PRICE, 0)} (notional {usdt(r.notional)})",
         "margin behind it": backing,
         "liquidation price at entry": lp_text,
-        "most this trade can take": f"{r.max_loss:,.2f} USDT ({_pct(r.max_loss / r.balance, 1)} of the account)",
+        "most this trade can take": f"{usdt(r.max_loss)} ({percent(r.max_loss / r.balance, 1)} of the account)",
         "what happened": r.what_happened(),
-        "worst equity": f"{r.worst_equity:,.2f} USDT ({_pct(r.worst_equity / r.balance, 1)} of the start)",
-        "equity at the end": f"{r.final_equity:,.2f} USDT",
-        "share of the account lost": f"{_pct(r.share_lost, 1)}",
+        "worst equity": f"{usdt(r.worst_equity)} ({percent(r.worst_equity / r.balance, 1)} of the start)",
+        "equity at the end": usdt(r.final_equity),
+        "share of the account lost": percent(r.share_lost, 1),
     }
 
 
@@ -494,7 +490,7 @@ def questions():
     cross_loss = stress_test(1_000, "cross", 10, 100, False, "crash_50").loss
     auto_loss = stress_test(1_000, "isolated", 10, 100, True, "crash_50").loss
     hundred = stress_test(1_000, "isolated", 100, 100, False, "crash_50")
-    fall = _pct(1 - hundred.liquidation_price / START_PRICE, 2)
+    fall = percent(1 - hundred.liquidation_price / START_PRICE)
     capped = f"The loss is still capped at 100 USDT, but a fall of only {fall} liquidates the position."
     structural = ("A stop-loss is an order that fills at the market price, which can gap past it; the isolated "
                   "margin limits what the position can take from your account whatever the price does.")
@@ -505,12 +501,12 @@ def questions():
             "account. BTC then halves (the crash_50 scenario). How much of the account is gone at the end?",
             {
                 "100 USDT": "That would be the cap in isolated mode. In cross the whole wallet backs the trade.",
-                f"{cross_loss:,.0f} USDT": "Cross is never liquidated here, so the position keeps losing, "
+                usdt(cross_loss, 0): "Cross is never liquidated here, so the position keeps losing, "
                                            "paid from the whole wallet.",
                 "0 USDT": "Not being liquidated is not the same as not losing: the loss is still there, "
                           "unrealized.",
             },
-            answer=f"{cross_loss:,.0f} USDT",
+            answer=usdt(cross_loss, 0),
         ),
         Question(
             "You use isolated margin, so you raise the leverage to 100x with 100 USDT of margin. What is true?",
@@ -531,10 +527,10 @@ def questions():
                 "100 USDT": "That is the cap with auto-add off. Auto-add keeps refilling the bucket from your balance.",
                 "1,000 USDT": "Auto-add could move up to 1,000 USDT in (it stops at 1x leverage), but a fall "
                               "to half the price loses half of the position's value, not all of it.",
-                f"{auto_loss:,.0f} USDT": "Each time the liquidation price is reached, the exchange moves more of "
+                usdt(auto_loss, 0): "Each time the liquidation price is reached, the exchange moves more of "
                                           "your balance in, until the position is at 1x: the cap is gone.",
             },
-            answer=f"{auto_loss:,.0f} USDT",
+            answer=usdt(auto_loss, 0),
         ),
         Question(
             "Why does seed 000 call isolated margin a structural cap, and a stop-loss not?",

@@ -16,6 +16,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from ...basics.formatting import money, percent, usd, usdt
 from ...engine.account import Account
 from ...engine.paths import generate_path
 from ..plots import COLORS, Picture, new_figure, style, usdt_axis
@@ -37,14 +38,6 @@ BTC_ENTRY = 50_000.0
 SCALE = BTC_ENTRY / ENTRY
 BTC_SIZE = CONTRACTS * OUNCES / SCALE  # 8 BTC: gains 200 USDT per 1 USD/oz move, like 2 x 100 oz
 INTRADAY = 0.004  # the dashboard's stylised path: each day's low is 0.4 % below its open or close
-
-
-def _pct(fraction, decimals=1, sign=False):
-    return f"{fraction * 100:{'+' if sign else ''},.{decimals}f} %"
-
-
-def _money(value, decimals=0):
-    return f"{value:,.{decimals}f}"
 
 
 @lru_cache(maxsize=None)
@@ -81,7 +74,7 @@ def show(table):
         return ["" if blank_zero and v == 0 else f"{v:,.{decimals}f}" for v in values]
 
     shown = pd.DataFrame({
-        "settlement price (USD/oz)": [f"{p:,.1f}" for p in table["settlement price"]],
+        "settlement price (USD/oz)": [money(p, 1) for p in table["settlement price"]],
         "daily gain (USD)": amounts("daily gain"),
         "cumulative gain (USD)": amounts("cumulative gain"),
         "margin account balance (USD)": amounts("margin account balance"),
@@ -97,13 +90,13 @@ def summary_table(table):
     s = settlement_summary(table)
     days = ", ".join(str(d) for d in s["call days"]) or "none"
     rows = [
-        ("initial margin deposited", f"{_money(s['initial deposit'])} USD"),
+        ("initial margin deposited", usd(s["initial deposit"], 0)),
         ("margin calls", f"{s['margin calls']} (days {days})" if s["margin calls"] else "none"),
-        ("total of the margin calls", f"{_money(s['total of margin calls'])} USD"),
-        ("total deposited", f"{_money(s['total deposited'])} USD"),
-        ("balance at the end", f"{_money(s['final balance'])} USD"),
-        ("gain (loss if negative) = cumulative gain", f"{_money(s['cumulative gain'])} USD"),
-        ("check: balance at the end - total deposited", f"{_money(s['final balance'] - s['total deposited'])} USD"),
+        ("total of the margin calls", usd(s["total of margin calls"], 0)),
+        ("total deposited", usd(s["total deposited"], 0)),
+        ("balance at the end", usd(s["final balance"], 0)),
+        ("gain (loss if negative) = cumulative gain", usd(s["cumulative gain"], 0)),
+        ("check: balance at the end - total deposited", usd(s["final balance"] - s["total deposited"], 0)),
     ]
     return pd.DataFrame(rows, columns=["", "value"]).set_index("")
 
@@ -173,7 +166,7 @@ def comparison_table(path=None, maintenance_ratio=MAINTENANCE / INITIAL):
         if day == 0:
             crypto = "opened"
         elif twin.liquidation_day == day:
-            crypto = f"LIQUIDATED at {twin.liquidation.price / SCALE:,.1f}"
+            crypto = f"LIQUIDATED at {money(twin.liquidation.price / SCALE, 1)}"
         elif twin.liquidation_day is not None and day > twin.liquidation_day:
             crypto = "closed"
         else:
@@ -181,11 +174,11 @@ def comparison_table(path=None, maintenance_ratio=MAINTENANCE / INITIAL):
         call = table.loc[day, "margin call"]
         rows.append({
             "day": "0 (trade)" if day == 0 else str(day),
-            "lowest price (USD/oz)": "" if day == 0 else f"{path.loc[day, 'low']:,.1f}",
-            "settlement price (USD/oz)": f"{table.loc[day, 'settlement price']:,.1f}",
-            "futures: balance (USD)": _money(table.loc[day, "margin account balance"]),
-            "futures: margin call (USD)": _money(call) if call > 0 else "",
-            "crypto: margin balance (USDT)": _money(balance[day]),
+            "lowest price (USD/oz)": "" if day == 0 else money(path.loc[day, "low"], 1),
+            "settlement price (USD/oz)": money(table.loc[day, "settlement price"], 1),
+            "futures: balance (USD)": money(table.loc[day, "margin account balance"], 0),
+            "futures: margin call (USD)": money(call, 0) if call > 0 else "",
+            "crypto: margin balance (USDT)": money(balance[day], 0),
             "crypto: event": crypto,
         })
     return pd.DataFrame(rows).set_index("day")
@@ -199,21 +192,21 @@ def margin_levels_table(margin=INITIAL * CONTRACTS):
     position = account.open("BTCUSDT", "long", BTC_SIZE, BTC_ENTRY, leverage, "isolated", margin=margin)
     mm_entry = account.maintenance_margin(position)
     rows = [
-        ("position", f"{CONTRACTS} contracts x {OUNCES} oz at {ENTRY:,.0f} USD/oz",
-         f"{BTC_SIZE:g} BTC at {BTC_ENTRY:,.0f} USDT"),
-        ("notional", f"{_money(notional)} USD", f"{_money(BTC_SIZE * BTC_ENTRY)} USDT"),
-        ("initial margin", f"{_money(INITIAL * CONTRACTS)} USD ({_pct(INITIAL * CONTRACTS / notional)} of notional)",
-         f"{_money(margin)} USDT ({leverage:.1f}x leverage)"),
+        ("position", f"{CONTRACTS} contracts x {OUNCES} oz at {usd(ENTRY, 0)}/oz",
+         f"{BTC_SIZE:g} BTC at {usdt(BTC_ENTRY, 0)}"),
+        ("notional", usd(notional, 0), usdt(BTC_SIZE * BTC_ENTRY, 0)),
+        ("initial margin", f"{usd(INITIAL * CONTRACTS, 0)} ({percent(INITIAL * CONTRACTS / notional, 1)} of notional)",
+         f"{usdt(margin, 0)} ({leverage:.1f}x leverage)"),
         ("maintenance margin",
-         f"{_money(MAINTENANCE * CONTRACTS)} USD ({_pct(MAINTENANCE * CONTRACTS / notional, 2)} of notional)",
-         f"{_money(mm_entry, 2)} USDT at entry ({_pct(mm_entry / notional, 2)} of notional, Binance's tier)"),
+         f"{usd(MAINTENANCE * CONTRACTS, 0)} ({percent(MAINTENANCE * CONTRACTS / notional)} of notional)",
+         f"{usdt(mm_entry)} at entry ({percent(mm_entry / notional)} of notional, Binance's tier)"),
         ("the account is checked", "once a day, at the settlement price", "all the time, at the mark price"),
         ("balance below maintenance", "margin call: pay back up to the INITIAL margin",
          "liquidation: the exchange closes the position at once"),
         ("a call is not met", "the broker closes out the position", "(there is no call to meet)"),
         ("most you can lose", "no cap: each call you meet puts more money at risk, and a gap before the "
                               "close-out leaves a negative balance that you owe",
-         f"the isolated margin, {_money(margin)} USDT (auto-add off)"),
+         f"the isolated margin, {usdt(margin, 0)} (auto-add off)"),
     ]
     return pd.DataFrame(rows, columns=["", "exchange-traded futures", "crypto twin, isolated"]).set_index("")
 
@@ -270,17 +263,17 @@ def _readout(account, ratio, twin):
     if twin.liquidation is None:
         crypto = "not liquidated"
     else:
-        crypto = (f"liquidated on day {twin.liquidation_day} at {twin.liquidation.price / SCALE:,.1f} USD/oz "
-                  f"(BTCUSDT {twin.liquidation.price:,.1f})")
+        crypto = (f"liquidated on day {twin.liquidation_day} at {usd(twin.liquidation.price / SCALE, 1)}/oz "
+                  f"(BTCUSDT {money(twin.liquidation.price, 1)})")
     return {
-        "futures: maintenance margin": f"{_money(INITIAL * CONTRACTS * ratio)} USD ({_pct(ratio, 0)} of the initial)",
+        "futures: maintenance margin": f"{usd(INITIAL * CONTRACTS * ratio, 0)} ({percent(ratio, 0)} of the initial)",
         "futures: margin calls": (f"{len(call_days)}, on day{'s' if len(call_days) > 1 else ''} "
                                   f"{', '.join(map(str, call_days))}") if call_days else "none",
-        "futures: total deposited": f"{_money(deposited)} USD",
-        "futures: balance at the end": f"{_money(final)} USD",
-        "futures: gain (loss if negative)": f"{_money(cumulative[-1] + 0.0)} USD",
+        "futures: total deposited": usd(deposited, 0),
+        "futures: balance at the end": usd(final, 0),
+        "futures: gain (loss if negative)": usd(cumulative[-1], 0),
         "crypto twin (isolated, same margin)": crypto,
-        "crypto twin: gain (loss if negative)": f"{_money(-twin.loss + 0.0)} USDT",
+        "crypto twin: gain (loss if negative)": usdt(-twin.loss, 0),
     }
 
 
@@ -409,27 +402,27 @@ def questions():
     gain = -CONTRACTS * OUNCES * step
     return [
         Question(
-            f"On day {call_day} the margin account balance is {balance:,.0f} USD. The initial margin is "
-            f"{INITIAL * CONTRACTS:,.0f} and the maintenance margin {MAINTENANCE * CONTRACTS:,.0f}. "
+            f"On day {call_day} the margin account balance is {usd(balance, 0)}. The initial margin is "
+            f"{money(INITIAL * CONTRACTS, 0)} and the maintenance margin {money(MAINTENANCE * CONTRACTS, 0)}. "
             "How large is the margin call?",
             {
-                f"{to_maintenance:,.0f} USD": "That only brings the balance back to the maintenance margin. "
+                usd(to_maintenance, 0): "That only brings the balance back to the maintenance margin. "
                                               "A call restores the INITIAL margin.",
-                f"{call:,.0f} USD": "The balance must go back up to the initial margin: initial minus balance.",
+                usd(call, 0): "The balance must go back up to the initial margin: initial minus balance.",
                 "No call: the broker closes the position at once.":
                     "The broker closes out only if the call is not met. First comes the call.",
             },
-            answer=f"{call:,.0f} USD",
+            answer=usd(call, 0),
         ),
         Question(
-            f"Long 2 gold futures of 100 oz each. Today's settlement price is {step:,.0f} USD per ounce below "
+            f"Long 2 gold futures of 100 oz each. Today's settlement price is {usd(step, 0)} per ounce below "
             "yesterday's. What is today's daily gain?",
             {
-                f"{gain / OUNCES:,.0f} USD": "That counts one ounce per contract. Each contract is 100 oz.",
-                f"{gain:,.0f} USD": "contracts x ounces x price change = 2 x 100 x (-10).",
-                f"{-gain:,.0f} USD": "A long loses when the price falls.",
+                usd(gain / OUNCES, 0): "That counts one ounce per contract. Each contract is 100 oz.",
+                usd(gain, 0): "contracts x ounces x price change = 2 x 100 x (-10).",
+                usd(-gain, 0): "A long loses when the price falls.",
             },
-            answer=f"{gain:,.0f} USD",
+            answer=usd(gain, 0),
         ),
         Question(
             "A futures trader does not pay a margin call. What happens?",

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import margincourse as mc
-from margincourse.course.lessons import lesson4
+from margincourse.course.lessons import lesson4, lesson4_model
 
 MMR = 0.004  # Binance BTCUSDT and ETHUSDT tier 1 (2024-10-24), where every position of the lesson sits
 
@@ -299,13 +299,13 @@ def test_crash_figure_is_a_png():
 def test_snapshot_cache_equals_a_fresh_engine_run(mode, leverage, auto_add):
     rng = np.random.default_rng(4)
     prices = np.round(rng.uniform(20_000, 52_000, 60), 1)
-    triggers = lesson4._triggers(mode, leverage, auto_add)
+    triggers = lesson4_model._triggers(mode, leverage, auto_add)
     prices = np.concatenate([prices, triggers[triggers > 20_000], triggers[triggers > 20_000] + 0.1])
     for price in prices:  # in random order, so the cache is filled from every direction
         cached = lesson4.snapshot(mode, leverage, float(price), auto_add=auto_add)
         account, _ = lesson4.open_trade(mode, leverage, auto_add=auto_add)
         account.mark({"BTCUSDT": float(price)})
-        fresh = lesson4._describe(account, mode)
+        fresh = lesson4_model._describe(account, mode)
         assert cached.keys() == fresh.keys()
         for key, value in fresh.items():
             assert cached[key] == pytest.approx(value, abs=1e-9), (price, key)

@@ -54,7 +54,7 @@ def test_lab_numbers_are_the_engines():
     numbers = lesson5.lab_numbers(doublings=4, leverage=20, budget=250, setup="isolated + auto-add")
     master = ct.MasterStrategy(first_order=100.0, step=0.05, doublings=4, take_profit=0.05)
     settings = lesson5.setups(20, 250, cross_budget=250)["isolated + auto-add"]
-    result = ct.simulate(lesson5._lab_paths(), master, settings, every=24)
+    result = ct.simulate(lesson5.lab_paths(), master, settings, every=24)
     np.testing.assert_allclose(numbers["final"], result.paths["final_equity"], atol=1e-9)
     np.testing.assert_allclose(numbers["bands"], np.percentile(result.equity, lesson5.BANDS, axis=0), atol=1e-9)
     summary = result.summary()
@@ -177,7 +177,7 @@ def test_example_path_is_what_the_lesson_says_and_the_engine_agrees_with_the_acc
     results = lesson5.monte_carlo()
     cross, iso = results["cross"].paths.loc[index], results["isolated"].paths.loc[index]
     assert cross["lost_account"] and cross["wins"] >= 5 and iso["final_equity"] >= 900
-    candles, log, replay, equity = lesson5._example(index)
+    candles, log, replay, equity = lesson5.example_run(index)
     np.testing.assert_allclose(equity["cross"], replay[2], atol=1e-6)
     story = lesson5.example_story()
     assert story["cross account at the end"] == "0.00 USDT"

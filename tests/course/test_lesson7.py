@@ -38,6 +38,18 @@ def test_dashboard_every_corner(dashboard):
         assert seconds < 0.05, (drop, percent, seconds)
 
 
+@pytest.mark.parametrize("drop, percent", [(0.0, 75), (5.0, 50), (12.5, 90), (20.0, 100)])
+def test_the_dashboards_quick_columns_are_the_margin_account_table(drop, percent):
+    """The dashboard settles with settlement.daily_settlement; it must be margin_account's table, column by column."""
+    closes = lesson7.stylised_path(drop / 100)["close"]
+    table = margin_account(closes, entry_price=lesson7.ENTRY, contracts=lesson7.CONTRACTS, multiplier=lesson7.OUNCES,
+                           initial_margin=lesson7.INITIAL, maintenance_margin=lesson7.INITIAL * percent / 100)
+    quick = lesson7._futures_columns(closes.to_numpy(), percent / 100)
+    assert list(quick) == list(table.columns)
+    for column in table.columns:
+        np.testing.assert_array_equal(quick[column], table[column].to_numpy())
+
+
 def test_dashboard_no_drop_means_nothing_happens(dashboard):
     dashboard.set(drop=0.0, maintenance_percent=75)
     assert dashboard.readout["futures: margin calls"] == "none"

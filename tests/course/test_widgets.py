@@ -7,6 +7,7 @@ import pytest
 
 import margincourse as mc
 from margincourse.course.plots import FastRenderer, figure_png, new_figure
+from margincourse.basics.questions import ChoiceQuestion
 from margincourse.course.widgets import Dashboard, Question, leverage_slider
 
 
@@ -87,6 +88,21 @@ def test_question_feedback():
     question._show()
     assert "Off by one." in question._feedback.value
     with pytest.raises(mc.MarginInputError):
+        Question("?", {"a": ""}, answer="b")
+
+
+def test_a_lesson_question_is_a_choice_question_and_judges_like_one():
+    """The lesson widget adds a view and its own wording; the judging is basics.questions.ChoiceQuestion's."""
+    question = Question("2 + 2?", {"4": "Yes.", "5": "Off by one."}, answer="4")
+    assert isinstance(question.question, ChoiceQuestion)
+    assert (question.prompt, question.options, question.answer) == ("2 + 2?", {"4": "Yes.", "5": "Off by one."}, "4")
+    for option in question.options:
+        correct, text = question.question.evaluate(option)
+        assert question.question.judge(option) == (correct, question.options[option])
+        assert question.check(option) == ("Right. " if correct else "Not quite. ") + question.options[option]
+    assert question.question.evaluate("b") == (False, "not yet. Off by one.")  # the exercises' letters work too
+    assert question.text() == "2 + 2?\n  ( ) 4\n  ( ) 5"
+    with pytest.raises(mc.MarginInputError, match=r"^answer must be one of the options, got 'b'$"):
         Question("?", {"a": ""}, answer="b")
 
 

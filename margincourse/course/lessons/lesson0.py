@@ -152,7 +152,8 @@ def vocabulary():
          f"{money(n['initial margin'])} + ({money(n['unrealized PnL'])}) = {usdt(n['margin balance'])}", 2),
         ("margin ratio", "Binance's gauge: maintenance margin / margin balance. Liquidation at 100 %. Some "
                          "exchanges show the ratio upside down; check which way yours does.",
-         f"{money(n['maintenance margin fallen'])} / {money(n['margin balance'])} = {percent(n['margin ratio'], 1)}", 2),
+         f"{money(n['maintenance margin fallen'])} / {money(n['margin balance'])} = "
+         f"{percent(n['margin ratio'], 1)}", 2),
         ("mark price vs last price", "The last price is the latest trade on the exchange. The mark price is the "
                                      "exchange's estimate of a fair price, built mainly from an index of spot prices "
                                      "on several exchanges, so a brief spike in the last price moves it less. "

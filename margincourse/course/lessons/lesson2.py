@@ -320,7 +320,8 @@ def _readout(f, entry_price, leverage):
         "notional at entry (sets the leverage limit)": usdt(f["entry notional"]),
         "margin (isolated) = entry notional / leverage": usdt(f["margin"]),
         "notional at the mark price": usdt(f["notional"]),
-        "risk tier of that notional": f"tier {t.tier}: {money(t.floor, 0)} to {usdt(t.cap, 0)}, up to {t.max_leverage:g}x",
+        "risk tier of that notional": (f"tier {t.tier}: {money(t.floor, 0)} to {usdt(t.cap, 0)}, "
+                                       f"up to {t.max_leverage:g}x"),
         "maintenance margin rate (MMR)": percent(f["rate"]),
         "maintenance amount": usdt(f["maintenance amount"]),
         "maintenance margin = notional x MMR - amount": usdt(f["maintenance margin"]),
@@ -432,8 +433,8 @@ def questions():
         Question(
             f"A BTCUSDT position on Binance has a notional of {usdt(value, 0)}. What is its maintenance margin?",
             {
-                usdt(right_mm, 0): f"Tier {t.tier}: {money(value, 0)} x {percent(t.mmr)} - {money(t.maintenance_amount, 0)} "
-                                        f"(the tier's maintenance amount).",
+                usdt(right_mm, 0): f"Tier {t.tier}: {money(value, 0)} x {percent(t.mmr)} - "
+                                   f"{money(t.maintenance_amount, 0)} (the tier's maintenance amount).",
                 usdt(no_amount, 0): "That is notional x MMR without subtracting the tier's maintenance amount.",
                 usdt(tier1_rate, 0): f"That uses tier 1's rate ({percent(table.tiers[0].mmr)}); this notional "
                                           f"is in tier {t.tier}.",

@@ -549,8 +549,8 @@ def questions():
             answer=buffer,
         ),
         Question(
-            f"The price gaps from {money(ENTRY, 0)} to {usdt(gap['executed at (USDT)'], 0)}, past the bankruptcy price, "
-            "before the exchange can act. How much does your isolated 10x long lose?",
+            f"The price gaps from {money(ENTRY, 0)} to {usdt(gap['executed at (USDT)'], 0)}, past the bankruptcy "
+            "price, before the exchange can act. How much does your isolated 10x long lose?",
             {
                 usdt(-gap["realized PnL (USDT)"]): "That is the position's loss at the gap price; the part "
                                                             "beyond your margin is paid by the insurance fund.",

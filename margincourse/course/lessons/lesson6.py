@@ -388,7 +388,8 @@ def checklist(balance=1_000.0, mode="isolated", leverage=10, margin=100.0, auto_
 
 def _readout(r):
     lp = r.liquidation_price
-    lp_text = f"{usdt(lp)} ({percent(lp / START_PRICE - 1, sign=True)})" if lp > 0 else "none: price cannot fall that far"
+    lp_text = (f"{usdt(lp)} ({percent(lp / START_PRICE - 1, sign=True)})" if lp > 0
+               else "none: price cannot fall that far")
     if r.mode == "isolated":
         backing = f"its own {usdt(r.position_margin)}, auto-add {'on' if r.auto_add else 'off'}"
     else:

@@ -17,7 +17,7 @@ import numpy as np
 
 from .errors import MarginInputError
 
-__all__ = ["Mistake", "NumberQuestion", "ChoiceQuestion", "FunctionQuestion", "Verdict"]
+__all__ = ["Mistake", "NumberQuestion", "ChoiceQuestion", "FunctionQuestion", "Raised", "Verdict"]
 
 
 def _unanswered(answer):
@@ -153,6 +153,19 @@ class ChoiceQuestion:
 
 
 @dataclass(frozen=True)
+class Raised:
+    """What a learner's function did instead of returning: it raised, ``text`` says what
+    (``"ValueError: x must not be negative"``). Kept apart from a returned string, which is
+    a wrong answer of its own."""
+
+    text: str
+
+    @classmethod
+    def of(cls, error: BaseException) -> "Raised":
+        return cls(f"{type(error).__name__}: {error}")
+
+
+@dataclass(frozen=True)
 class FunctionQuestion:
     """Write a function: it is called on ``cases`` and compared with ``reference_function``.
 
@@ -174,24 +187,25 @@ class FunctionQuestion:
         return [float(self.reference_function(*case)) for case in self.cases]
 
     def outputs(self, function):
-        """Call the learner's function on every case; exceptions become their text."""
+        """Call the learner's function on every case: what it returned, or :class:`Raised`."""
         results = []
         for case in self.cases:
             try:
                 results.append(function(*case))
             except Exception as error:  # the learner's code: report, never crash
-                results.append(f"{type(error).__name__}: {error}")
+                results.append(Raised.of(error))
         return results
 
     def evaluate_outputs(self, outputs) -> tuple[bool, str]:
+        """Judge what the learner's function gave on each case (see :meth:`outputs`)."""
         expected = self.reference()
         if not isinstance(outputs, list) or len(outputs) != len(expected):
             return False, "not yet. The function could not be called on the test cases."
-        if all(isinstance(o, str) and o.startswith("NotImplementedError") for o in outputs):
+        if all(isinstance(o, Raised) and o.text.startswith("NotImplementedError") for o in outputs):
             return False, "not answered yet: write the function (it still raises NotImplementedError)."
         for output in outputs:
-            if isinstance(output, str):
-                return False, f"not yet. Your function raised {output}"
+            if isinstance(output, Raised):
+                return False, f"not yet. Your function raised {output.text}"
             if not _is_number(output):
                 return False, f"not yet. Your function should return a number, it returned {output!r}."
         if all(_close(o, e, self.tolerance, self.relative) for o, e in zip(outputs, expected)):
@@ -201,7 +215,7 @@ class FunctionQuestion:
             if all(_close(o, w, self.tolerance, self.relative) for o, w in zip(outputs, wrong)):
                 return False, f"not yet. {mistake.message}"
         passed = sum(_close(o, e, self.tolerance, self.relative) for o, e in zip(outputs, expected))
-        return False, f"not yet. Right on {passed} of {len(expected)} test cases. " + (self.hint or "")
+        return False, f"not yet. Right on {passed} of {len(expected)} test cases." + (f" {self.hint}" if self.hint else "")
 
     def evaluate(self, answer) -> tuple[bool, str]:
         if _unanswered(answer):

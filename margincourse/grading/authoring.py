@@ -3,16 +3,20 @@
 The solution notebook in ``solutions/`` is the one source an author edits. In it:
 
 * a code region between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` is the
-  answer. In the exercise it becomes a stub: each name the region assigns at top
-  level becomes ``name = None  # YOUR ANSWER HERE``, each function it defines keeps
-  its signature and docstring with a body that raises ``NotImplementedError``;
-  anything else is dropped;
+  answer. In the exercise it becomes a stub: each plain name the region assigns at
+  top level (``answer_q1 = ...``, ``low, high = ...``) becomes
+  ``name = None  # YOUR ANSWER HERE``, each function it defines keeps its signature
+  and docstring with a body that raises ``NotImplementedError``; anything else is
+  dropped, setting an attribute or an item (``account.leverage = 5``, ``book[k] = v``)
+  included: the object itself is defined outside the region and stays as it is;
 * a markdown region between ``<!-- BEGIN SOLUTION -->`` and ``<!-- END SOLUTION -->``
   (a worked explanation) is removed;
 * a cell tagged ``solution-only`` is removed;
 * a check cell carries its question and points in its metadata,
   ``{"margincourse": {"question": "q1", "points": 2}}``, which is copied as it is.
 
+A marker without its partner (in code or markdown) is refused with a MarginInputError
+that names the notebook and the cell, never passed on to the exercise.
 Outputs that could give answers away (of changed and check cells) are cleared;
 then the generated notebook is executed in a fresh kernel, so the exercise as
 distributed shows what a learner sees before answering ("q1: not answered yet").
@@ -31,8 +35,22 @@ import nbformat
 from ..basics.errors import MarginInputError
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+MD_BEGIN, MD_END = "<!-- BEGIN SOLUTION -->", "<!-- END SOLUTION -->"
 MD_REGION = re.compile(r"<!-- BEGIN SOLUTION -->.*?<!-- END SOLUTION -->\n?", re.S)
+MD_MARKER = re.compile(r"<!--\s*(BEGIN|END)\s+SOLUTION\s*-->")  # left over once the regions are gone
 STUB_COMMENT = "# YOUR ANSWER HERE"
+
+
+def _plain_names(target):
+    """The names an assignment target binds: ``a``, ``a, (b, *c)``; never the object of
+    ``a.x = ...`` or ``a[i] = ...``, which changes ``a`` but does not define it."""
+    if isinstance(target, ast.Name):
+        yield target.id
+    elif isinstance(target, (ast.Tuple, ast.List)):
+        for element in target.elts:
+            yield from _plain_names(element)
+    elif isinstance(target, ast.Starred):
+        yield from _plain_names(target.value)
 
 
 def _stub(region: str, indent: str) -> list[str]:
@@ -45,9 +63,8 @@ def _stub(region: str, indent: str) -> list[str]:
         if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
-                for name in ast.walk(target):
-                    if isinstance(name, ast.Name):
-                        lines.append(f"{indent}{name.id} = None  {STUB_COMMENT}")
+                for name in _plain_names(target):
+                    lines.append(f"{indent}{name} = None  {STUB_COMMENT}")
         elif isinstance(node, ast.FunctionDef):
             signature = ast.unparse(node.args)
             lines.append(f"{indent}def {node.name}({signature}):")
@@ -94,24 +111,50 @@ def is_check_cell(cell) -> bool:
     return cell.cell_type == "code" and "question" in cell.metadata.get("margincourse", {})
 
 
-def make_exercise(solution) -> nbformat.NotebookNode:
-    """The exercise version of a solution notebook (not yet executed)."""
+def strip_markdown(source: str) -> str:
+    """Remove every explanation region of a markdown cell."""
+    source = MD_REGION.sub("", source)
+    left = MD_MARKER.search(source)
+    if left:
+        partner = MD_END if left.group(1) == "BEGIN" else MD_BEGIN
+        raise MarginInputError(f"found {left.group(0)} without {partner}")
+    return source
+
+
+def _where(notebook: str, index: int, cell) -> str:
+    """``solutions/03_liquidation.ipynb, cell 7 ("answer_q2 = 0.05 * 60_000 / 25")``: the
+    cell counted from 1, as a reader counts them, and its first line that is not a marker."""
+    lines = [line.strip() for line in cell.source.splitlines()]
+    first = next((line for line in lines if line and line not in (BEGIN, END)), lines[0] if lines else "")
+    if len(first) > 40:
+        first = first[:40].rsplit(" ", 1)[0].rstrip() + " ..."  # cut between words
+    return f'{notebook}, cell {index} ("{first}")'
+
+
+def make_exercise(solution, name: str = "the solution notebook") -> nbformat.NotebookNode:
+    """The exercise version of a solution notebook (not yet executed).
+
+    ``name`` (the notebook's file) is how errors refer to the notebook, with the cell.
+    """
     notebook = copy.deepcopy(solution)
     cells = []
-    for cell in notebook.cells:
+    for index, cell in enumerate(notebook.cells, start=1):
         if "solution-only" in cell.metadata.get("tags", []):
             continue
-        if cell.cell_type == "markdown":
-            cell.source = MD_REGION.sub("", cell.source)
-            if not cell.source.strip():
-                continue  # the cell was all explanation
-        elif cell.cell_type == "code":
-            changed = BEGIN in cell.source
-            if changed:
-                cell.source = strip_code(cell.source)
-            if changed or is_check_cell(cell):
-                cell.outputs = []
-                cell.execution_count = None
+        try:
+            if cell.cell_type == "markdown":
+                cell.source = strip_markdown(cell.source)
+                if not cell.source.strip():
+                    continue  # the cell was all explanation
+            elif cell.cell_type == "code":
+                changed = BEGIN in cell.source
+                if changed or END in cell.source:  # a stray END is refused by strip_code
+                    cell.source = strip_code(cell.source)
+                if changed or is_check_cell(cell):
+                    cell.outputs = []
+                    cell.execution_count = None
+        except MarginInputError as error:
+            raise MarginInputError(f"{_where(name, index, solution.cells[index - 1])}: {error}") from None
         cells.append(cell)
     notebook.cells = cells
     notebook.metadata.setdefault("margincourse", {})["generated_from"] = "solutions/"
@@ -145,18 +188,33 @@ def sources(notebook):
             for c in notebook.cells]
 
 
+def _committed_sources(target: Path):
+    """The :func:`sources` of a committed exercise; None if it is missing or unreadable
+    (a merge left conflict markers in it ...): either way, regenerating it is the fix."""
+    try:
+        return sources(nbformat.read(target, as_version=4))
+    except (OSError, ValueError):
+        return None
+
+
 def generate(solutions_dir: Path, exercises_dir: Path, *, check_only=False, execute=True) -> list[str]:
     """Write ``exercises_dir/NAME.ipynb`` for every ``solutions_dir/NAME.ipynb``.
 
     With ``check_only`` nothing is written; returns the names whose committed
     exercise differs from what would be generated (empty when all are current).
+    A solution that cannot be read or has an unbalanced marker stops it with a
+    MarginInputError naming the file (and the cell); that exercise is not written.
     """
     stale = []
     for solution_path in sorted(Path(solutions_dir).glob("*.ipynb")):
-        exercise = make_exercise(nbformat.read(solution_path, as_version=4))
+        try:
+            solution = nbformat.read(solution_path, as_version=4)
+        except (OSError, ValueError) as error:  # not found, not JSON (nbformat's NotJSONError), not UTF-8
+            raise MarginInputError(f"{solution_path}: solution must be a readable notebook, got {error}") from None
+        exercise = make_exercise(solution, str(solution_path))
         target = Path(exercises_dir) / solution_path.name
         if check_only:
-            if not target.exists() or sources(nbformat.read(target, as_version=4)) != sources(exercise):
+            if _committed_sources(target) != sources(exercise):
                 stale.append(solution_path.name)
             continue
         if execute:

@@ -60,6 +60,7 @@ from traitlets import Integer
 
 from ..basics.errors import MarginInputError
 from ..basics.files import write_atomically
+from ..basics.questions import Raised
 from . import sandbox as sandboxing
 from .keys import exercise_names, questions_of
 from .progress import PROGRESS
@@ -243,14 +244,21 @@ def __mcgrade_value(v):
 
 
 def probe_code(question, expression: str) -> str:
-    """The code the grader runs in the kernel to read one answer's value."""
+    """The code the grader runs in the kernel to read one answer's value.
+
+    A function answer is called on every case; each output is what it returned (a plain
+    value, a returned string as ``{"repr": "'long'"}`` like any other non-number) or, when
+    it raised, the exception's text as a bare string: :func:`function_outputs` reads
+    that back.
+    """
     lines = [SERIALIZER, f"__mcgrade_answer = ({expression})"]
     if question.kind == "function":
         lines += [
             "__mcgrade_out = []",
             f"for __mcgrade_case in {list(question.cases)!r}:",
             "    try:",
-            "        __mcgrade_out.append(__mcgrade_value(__mcgrade_answer(*__mcgrade_case)))",
+            "        __mcgrade_v = __mcgrade_value(__mcgrade_answer(*__mcgrade_case))",
+            "        __mcgrade_out.append({'repr': repr(__mcgrade_v)[:200]} if isinstance(__mcgrade_v, str) else __mcgrade_v)",
             "    except Exception as __mcgrade_error:",
             "        __mcgrade_out.append(f'{type(__mcgrade_error).__name__}: {__mcgrade_error}')",
             "__mcgrade_answer = __mcgrade_out if callable(__mcgrade_answer) else None",
@@ -425,6 +433,26 @@ def run_in_kernel(submission: Path, questions: dict, limits: Limits = Limits(), 
     return run
 
 
+class _Shown:
+    """A value the kernel could only describe: judged as not a number, shown by its description."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __repr__(self):
+        return self.text
+
+
+def function_outputs(value):
+    """A function answer's outputs as :func:`probe_code` sent them, back in the question's
+    terms: an exception's text (the only bare strings) becomes :class:`Raised`, a described
+    value (``{"repr": ...}``, ``{"callable": True}``) shows as what was returned."""
+    if not isinstance(value, list):
+        return value  # evaluate_outputs refuses it
+    return [Raised(o) if isinstance(o, str) else _Shown(o.get("repr", "a function")) if isinstance(o, dict) else o
+            for o in value]
+
+
 def judge(question, answer: Answer) -> tuple[bool, str]:
     """``(correct, text)`` for one answer read from the kernel, by the question of the answer key."""
     if not answer.found:
@@ -433,7 +461,7 @@ def judge(question, answer: Answer) -> tuple[bool, str]:
     if question.kind == "function":
         if value is None:
             return question.evaluate(None)
-        return question.evaluate_outputs(value)
+        return question.evaluate_outputs(function_outputs(value))
     if isinstance(value, dict):
         return False, f"the answer should be a {'number' if question.kind == 'number' else 'choice'}, got {value.get('repr', 'a function')}."
     return question.evaluate(value)

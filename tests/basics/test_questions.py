@@ -8,9 +8,10 @@ text, so a changed verdict or message shows up here:
   ``None`` and ``...`` are "not answered yet"; booleans, NaN and infinities are not numbers;
 * ``ChoiceQuestion``: by letter or by text, case and surrounding spaces ignored; a bad
   answer names the allowed letters; an ``answer`` that is not an option is refused;
-* ``FunctionQuestion``: the learner's exceptions become text, all-``NotImplementedError``
-  reads "not answered yet", mistake functions are recognised, partial credit is
-  "Right on k of n test cases".
+* ``FunctionQuestion``: the learner's exceptions are marked ``Raised(text)``, apart from a
+  returned string (not a number); all-``NotImplementedError`` reads "not answered yet",
+  mistake functions are recognised, partial credit is "Right on k of n test cases."
+  followed by the hint, if any.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import numpy as np
 import pytest
 
 from margincourse.basics.errors import MarginInputError
-from margincourse.basics.questions import ChoiceQuestion, FunctionQuestion, Mistake, NumberQuestion, Verdict
+from margincourse.basics.questions import ChoiceQuestion, FunctionQuestion, Mistake, NumberQuestion, Raised, Verdict
 
 NOT_ANSWERED_NUMBER = (False, "not answered yet: replace None with your answer.")
 SIGN = "not yet. The size is right but the sign is not: check the direction (long or short, gain or loss)."
@@ -242,14 +243,14 @@ def test_function_right_on_every_case():
     assert function_question().evaluate(lambda x: np.float64(2 * x + 0.004)) == (True, "correct on all 3 test cases.")
 
 
-def test_function_exceptions_become_their_text():
+def test_function_exceptions_are_marked_with_their_text():
     def learner(x):
         if x < 0:
             raise ValueError("x must not be negative")
         return 2 * x
 
     question = function_question()
-    assert question.outputs(learner) == [2, 5.0, "ValueError: x must not be negative"]
+    assert question.outputs(learner) == [2, 5.0, Raised("ValueError: x must not be negative")]
     assert question.evaluate(learner) == (False, "not yet. Your function raised ValueError: x must not be negative")
 
 
@@ -288,10 +289,10 @@ def test_function_must_return_numbers(value, shown):
     assert function_question().evaluate(lambda x: value) == (False, f"not yet. Your function should return a number, it returned {shown}.")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a returned string is read as an exception's text ('Your function raised long')")
-def test_function_returning_a_string_is_not_reported_as_raising():
-    verdict = function_question().evaluate(lambda x: "long")
-    assert verdict == (False, "not yet. Your function should return a number, it returned 'long'.")
+@pytest.mark.parametrize("text", ["long", "NotImplementedError: write this function", "ValueError: no"])
+def test_function_returning_a_string_is_not_reported_as_raising(text):
+    verdict = function_question().evaluate(lambda x: text)
+    assert verdict == (False, f"not yet. Your function should return a number, it returned {text!r}.")
 
 
 def test_function_mistakes_recognised_in_order():
@@ -323,7 +324,7 @@ def test_function_partial_credit_text(learner, passed):
 
 def test_function_partial_credit_without_hint():
     verdict = function_question().evaluate(lambda x: 2 * x if x > 0 else 0)
-    assert verdict[0] is False and verdict[1].rstrip() == "not yet. Right on 2 of 3 test cases."
+    assert verdict == (False, "not yet. Right on 2 of 3 test cases.")
 
 
 @pytest.mark.parametrize("outputs", [[2.0, 5.0], [2.0, 5.0, -6.0, 0.0], "2, 5, -6", None])
@@ -335,7 +336,10 @@ def test_function_evaluate_outputs_judges_recorded_outputs():
     # the grader judges outputs recorded in the sandbox, without the learner's function
     question = function_question()
     assert question.evaluate_outputs([2.0, 5.0, -6.0]) == (True, "correct on all 3 test cases.")
-    assert question.evaluate_outputs(["NotImplementedError: write this function"] * 3)[1].startswith("not answered yet")
+    assert question.evaluate_outputs([Raised("NotImplementedError: write this function")] * 3)[1].startswith("not answered yet")
+    assert question.evaluate_outputs([2.0, Raised("KeyError: 'x'"), -6.0]) == (False, "not yet. Your function raised KeyError: 'x'")
+    assert question.evaluate_outputs([2.0, "KeyError: 'x'", -6.0]) == (
+        False, "not yet. Your function should return a number, it returned \"KeyError: 'x'\".")
 
 
 # --------------------------------------------------------------------------- Verdict

@@ -8,13 +8,12 @@ that the committed exercises are current lives in tests/grading/test_grader.py):
 * markdown explanations between ``<!-- BEGIN SOLUTION -->`` and ``<!-- END SOLUTION -->``
   and cells tagged ``solution-only`` are dropped; check cells keep their metadata and lose
   their outputs;
-* unbalanced markers and a region that is not Python are refused with a MarginInputError;
+* unbalanced markers (code or markdown) and a region that is not Python are refused with a
+  MarginInputError naming the notebook and the cell;
+* only plain names assigned in a region are stubbed: setting an attribute or an item of an
+  object defined outside it leaves the object alone;
 * the written exercise never contains the solution's text, and generating twice gives the
   same file; ``check_only`` writes nothing and names what is out of date.
-
-Tests marked ``xfail(strict=True, reason="BUG: ...")`` pin a defect of authoring.py: they
-fail today, and once it is fixed they pass and strict xfail turns that into a failure, so
-the mark is removed together with the fix.
 """
 
 from __future__ import annotations
@@ -182,31 +181,42 @@ def test_make_exercise_refuses_a_cell_with_begin_only():
         authoring.make_exercise(notebook)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="BUG: make_exercise only strips cells containing BEGIN, so a stray END passes into the exercise")
 def test_make_exercise_refuses_a_cell_with_end_only():
     notebook = new_notebook(cells=[new_code_cell(f"answer = {SECRET}\n### END SOLUTION")])
-    try:
+    with pytest.raises(MarginInputError, match="found END SOLUTION without BEGIN SOLUTION$"):
         authoring.make_exercise(notebook)
-    except MarginInputError as error:
-        assert "END SOLUTION without BEGIN" in str(error)
-    else:
-        raise AssertionError("a cell with END SOLUTION and no BEGIN was copied into the exercise")
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="BUG: a markdown BEGIN without END is left in the exercise, explanation and all")
-def test_make_exercise_refuses_an_unclosed_markdown_region():
-    notebook = new_notebook(cells=[new_markdown_cell(f"Intro.\n<!-- BEGIN SOLUTION -->\nThe answer is {SECRET}.")])
-    try:
-        exercise = authoring.make_exercise(notebook)
-    except MarginInputError:
-        return
-    assert SECRET not in exercise.cells[0].source, "the unclosed explanation reached the exercise"
+def test_a_marker_inside_a_line_is_not_a_marker():
+    source = "print('### END SOLUTION')"
+    exercise = authoring.make_exercise(new_notebook(cells=[new_code_cell(source)]))
+    assert exercise.cells[0].source == source
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="BUG: errors from generate() name neither the notebook nor the cell")
+@pytest.mark.parametrize("source, message", [
+    (f"Intro.\n<!-- BEGIN SOLUTION -->\nThe answer is {SECRET}.", "found <!-- BEGIN SOLUTION --> without <!-- END SOLUTION -->"),
+    (f"The answer is {SECRET}.\n<!-- END SOLUTION -->\nNext.", "found <!-- END SOLUTION --> without <!-- BEGIN SOLUTION -->"),
+    (f"<!-- BEGIN SOLUTION -->\n{SECRET}\n<!-- END SOLUTION -->\n<!-- BEGIN SOLUTION -->\n{SECRET}",
+     "found <!-- BEGIN SOLUTION --> without <!-- END SOLUTION -->"),
+    (f"<!--BEGIN SOLUTION-->\n{SECRET}\n<!-- END SOLUTION -->", "found <!--BEGIN SOLUTION--> without <!-- END SOLUTION -->"),
+])
+def test_make_exercise_refuses_an_unbalanced_markdown_region(source, message):
+    notebook = new_notebook(cells=[new_markdown_cell(source)])
+    with pytest.raises(MarginInputError, match=f"{message}$"):
+        authoring.make_exercise(notebook)
+
+
+def test_make_exercise_error_names_the_notebook_and_the_cell():
+    notebook = new_notebook(cells=[new_code_cell("x = 1"), new_markdown_cell("Intro."),
+                                   new_code_cell("### BEGIN SOLUTION\nanswer_q2 = 0.05 * 60_000 / 25 + 1_000_000 / 7")])
+    with pytest.raises(MarginInputError) as info:
+        authoring.make_exercise(notebook, "solutions/03_liquidation.ipynb")
+    assert str(info.value) == ('solutions/03_liquidation.ipynb, cell 3 ("answer_q2 = 0.05 * 60_000 / 25 + ..."): '
+                               "found BEGIN SOLUTION without END SOLUTION")
+    with pytest.raises(MarginInputError, match=r'^the solution notebook, cell 1 \("Why"\): found <!-- BEGIN'):
+        authoring.make_exercise(new_notebook(cells=[new_markdown_cell("\nWhy\n<!-- BEGIN SOLUTION -->")]))
+
+
 def test_generate_error_names_the_file_and_the_cell(tmp_path):
     solutions = tmp_path / "solutions"
     write(solutions / "03_broken.ipynb", new_notebook(cells=[
@@ -215,8 +225,15 @@ def test_generate_error_names_the_file_and_the_cell(tmp_path):
     ]))
     with pytest.raises(MarginInputError) as info:
         authoring.generate(solutions, tmp_path, execute=False)
-    text = str(info.value)
-    assert "03_broken.ipynb" in text and "cell 2" in text.lower(), text
+    assert str(info.value) == f'{solutions / "03_broken.ipynb"}, cell 2 ("answer = 1"): found BEGIN SOLUTION without END SOLUTION'
+
+
+def test_generate_refuses_a_file_that_is_not_a_notebook(tmp_path):
+    solutions = tmp_path / "solutions"
+    solutions.mkdir()
+    (solutions / "04_torn.ipynb").write_text("{ not json", encoding="utf-8")
+    with pytest.raises(MarginInputError, match="04_torn.ipynb: solution must be a readable notebook, got "):
+        authoring.generate(solutions, tmp_path, execute=False)
 
 
 def test_generate_writes_no_exercise_for_a_broken_solution(tmp_path):
@@ -228,12 +245,15 @@ def test_generate_writes_no_exercise_for_a_broken_solution(tmp_path):
     assert list(exercises.iterdir()) == []
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="BUG: an attribute or item set in a solution region stubs the whole object to None")
-def test_setting_an_attribute_does_not_erase_the_object():
-    source = "account = mc.Account(1_000)\n### BEGIN SOLUTION\naccount.leverage = 5\nbook['q1'] = 2\n### END SOLUTION"
-    stub = authoring.strip_code(source)
-    assert "account = None" not in stub and "book = None" not in stub, stub
+def test_setting_an_attribute_or_an_item_does_not_erase_the_object():
+    source = ("account = mc.Account(1_000)\nbook = {}\n### BEGIN SOLUTION\naccount.leverage = 5\nbook[key] = 2\n"
+              "account.balance += 10\n### END SOLUTION\nprint(account)")
+    assert authoring.strip_code(source) == f"account = mc.Account(1_000)\nbook = {{}}\n{STUB}\nprint(account)"
+
+
+def test_only_the_plain_names_of_an_assignment_are_stubbed():
+    source = "### BEGIN SOLUTION\nanswer, account.leverage, (low, *rest) = 1, 5, (2, 3)\nbook[i] = answer_q2 = 4\n### END SOLUTION"
+    assert authoring.strip_code(source) == "\n".join(f"{name} = None  {STUB}" for name in ("answer", "low", "rest", "answer_q2"))
 
 
 # --------------------------------------------------------------------------- make_exercise: the notebook
@@ -336,6 +356,12 @@ def test_check_only_is_empty_when_current_and_names_a_stale_exercise(folders):
     before = (exercises / "09_test.ipynb").read_bytes()
     assert authoring.generate(solutions, exercises, check_only=True) == ["09_test.ipynb"]
     assert (exercises / "09_test.ipynb").read_bytes() == before
+
+
+def test_check_only_names_an_unreadable_exercise(folders):
+    solutions, exercises = folders
+    (exercises / "09_test.ipynb").write_text("<<<<<<< HEAD\n{}", encoding="utf-8")  # a merge gone wrong
+    assert authoring.generate(solutions, exercises, check_only=True) == ["09_test.ipynb"]
 
 
 def test_check_only_ignores_outputs(folders):

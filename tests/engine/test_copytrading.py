@@ -1,4 +1,4 @@
-"""The copy-trading Monte Carlo engine (margincourse/engine/copytrading.py).
+"""The copy-trading Monte Carlo engine (margincourse/engine/copytrading/).
 
 The central check: for single paths, the vectorised engine gives exactly what the
 same trades give when run through :class:`margincourse.Account` one price move at a

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from .engine import formulas
 from .basics.errors import MarginInputError, check_positive
+from .basics.files import write_atomically
 from .basics.formatting import money, percent, usdt
 from .engine.specs import contract, exchanges, symbols, tier_table
 
@@ -228,8 +229,6 @@ def _print_links(args, out):
                                    f"{error.strerror}") from None
         updated = links.readme_with_badge(text, badge)
         if updated != text:
-            from .basics.files import write_atomically
-
             write_atomically(args.update_readme, updated)
         print(f"badge written to {args.update_readme}", file=out)
 

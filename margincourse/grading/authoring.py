@@ -27,12 +27,16 @@ from __future__ import annotations
 
 import ast
 import copy
+import os
 import re
+import tempfile
 from pathlib import Path
 
 import nbformat
+from nbclient import NotebookClient
 
 from ..basics.errors import MarginInputError
+from .progress import PROGRESS
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 MD_BEGIN, MD_END = "<!-- BEGIN SOLUTION -->", "<!-- END SOLUTION -->"
@@ -163,23 +167,12 @@ def make_exercise(solution, name: str = "the solution notebook") -> nbformat.Not
 
 def _execute_with_fresh_progress(notebook, folder):
     """Execute in a fresh kernel whose checks record into a throw-away progress file,
-    so the distributed exercise shows a learner's empty progress, not the author's."""
-    import os
-    import tempfile
-
-    from nbclient import NotebookClient
-
-    saved = os.environ.get("MARGINCOURSE_PROGRESS")
+    so the distributed exercise shows a learner's empty progress, not the author's.
+    The file reaches the kernel through its own environment; ours is left alone."""
     with tempfile.TemporaryDirectory() as scratch:
-        os.environ["MARGINCOURSE_PROGRESS"] = os.path.join(scratch, "progress.json")
-        try:
-            NotebookClient(notebook, timeout=120, kernel_name="python3",
-                           resources={"metadata": {"path": str(folder)}}).execute()
-        finally:
-            if saved is None:
-                os.environ.pop("MARGINCOURSE_PROGRESS", None)
-            else:
-                os.environ["MARGINCOURSE_PROGRESS"] = saved
+        kernel_environment = {**os.environ, PROGRESS: os.path.join(scratch, "progress.json")}
+        NotebookClient(notebook, timeout=120, kernel_name="python3",
+                       resources={"metadata": {"path": str(folder)}}).execute(env=kernel_environment)
 
 
 def sources(notebook):

@@ -34,9 +34,9 @@ def main(argv=None):
     parser.add_argument("--out", help="also write the table to this markdown file")
     args = parser.parse_args(argv)
     folder = Path(tempfile.mkdtemp(prefix="mcbench-"))
-    sources = [ROOT / "solutions" / "01_initial_margin.ipynb", ROOT / "exercises" / "01_initial_margin.ipynb"]
+    sources = [ROOT / "solutions" / "ex01_initial_margin.ipynb", ROOT / "exercises" / "ex01_initial_margin.ipynb"]
     for i in range(args.count):
-        shutil.copyfile(sources[i % 2], folder / f"student{i:03d}_01_initial_margin.ipynb")
+        shutil.copyfile(sources[i % 2], folder / f"student{i:03d}_ex01_initial_margin.ipynb")
     sandboxed, why_not = grading.resolve_sandbox(args.sandbox)
     start = time.perf_counter()
     results = grading.grade([folder], folder / "gradebook.csv", exercises_dir=ROOT / "exercises",

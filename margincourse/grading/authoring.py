@@ -126,7 +126,7 @@ def strip_markdown(source: str) -> str:
 
 
 def _where(notebook: str, index: int, cell) -> str:
-    """``solutions/03_liquidation.ipynb, cell 7 ("answer_q2 = 0.05 * 60_000 / 25")``: the
+    """``solutions/ex03_liquidation.ipynb, cell 7 ("answer_q2 = 0.05 * 60_000 / 25")``: the
     cell counted from 1, as a reader counts them, and its first line that is not a marker."""
     lines = [line.strip() for line in cell.source.splitlines()]
     first = next((line for line in lines if line and line not in (BEGIN, END)), lines[0] if lines else "")
@@ -191,7 +191,8 @@ def _committed_sources(target: Path):
 
 
 def generate(solutions_dir: Path, exercises_dir: Path, *, check_only=False, execute=True) -> list[str]:
-    """Write ``exercises_dir/NAME.ipynb`` for every ``solutions_dir/NAME.ipynb``.
+    """Write ``exercises_dir/NAME.ipynb`` for every ``solutions_dir/NAME.ipynb`` (same file name:
+    ``exNN_name.ipynb``, see :func:`margincourse.grading.keys.notebook_file`).
 
     With ``check_only`` nothing is written; returns the names whose committed
     exercise differs from what would be generated (empty when all are current).

@@ -62,7 +62,7 @@ from ..basics.errors import MarginInputError
 from ..basics.files import write_atomically
 from ..basics.questions import Raised
 from . import sandbox as sandboxing
-from .keys import exercise_names, questions_of
+from .keys import exercise_names, notebook_file, questions_of
 from .progress import PROGRESS
 
 MARKER = "<<MCGRADE>>"
@@ -194,7 +194,7 @@ def screen(notebook) -> list[str]:
 
 def instructor_points(exercise: str, exercises_dir: Path) -> dict:
     """Points per question, from the instructor's exercise notebook (never the submission's)."""
-    path = Path(exercises_dir) / f"{exercise}.ipynb"
+    path = Path(exercises_dir) / notebook_file(exercise)
     questions = questions_of(exercise)
     points = {qid: 1.0 for qid in questions}
     if path.exists():

@@ -1,6 +1,6 @@
 """An exercise notebook in JupyterLab in headless Chromium: answer a question, run its check.
 
-exercises/01_initial_margin.ipynb, untouched, runs from top to bottom without an error
+exercises/ex01_initial_margin.ipynb, untouched, runs from top to bottom without an error
 output (every check says the answer is missing). Then, as a learner does: type an answer
 into the q1 answer cell, run it and its check cell (Shift+Enter twice) and read the
 verdict; first a typical mistake (the notional instead of the margin), then the right
@@ -15,7 +15,7 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-EXERCISE = "exercises/01_initial_margin.ipynb"
+EXERCISE = "exercises/ex01_initial_margin.ipynb"
 
 
 def answer_and_check(notebook, answer_cell, check_cell, source):

@@ -24,7 +24,7 @@ from shared_checks import renderings
 
 from margincourse.grading import grader as grading
 from margincourse.grading.answer_key import EXERCISES
-from margincourse.grading.keys import questions_of
+from margincourse.grading.keys import notebook_file, questions_of
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMES = tuple(EXERCISES)
@@ -102,10 +102,20 @@ def test_function_mistake_is_recognised(question, index):
     assert question.evaluate(mistake.value) == (False, f"not yet. {mistake.message}")
 
 
+def test_exercise_files_are_named_apart_from_the_lessons():
+    """exercises/ex01_initial_margin.ipynb, not 01_initial_margin.ipynb: two JupyterLab tabs with
+    the same title (the lesson's and the exercise's) are easy to mix up."""
+    files = sorted(notebook_file(name) for name in NAMES)
+    for folder in ("solutions", "exercises"):
+        assert sorted(p.name for p in (ROOT / folder).glob("*.ipynb")) == files, folder
+    lessons = {p.name for p in (ROOT / "notebooks").glob("*.ipynb")}
+    assert lessons.isdisjoint(files)
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_notebooks_exist_and_declare_their_exercise(name):
     for folder in ("solutions", "exercises"):
-        notebook = nbformat.read(ROOT / folder / f"{name}.ipynb", as_version=4)
+        notebook = nbformat.read(ROOT / folder / notebook_file(name), as_version=4)
         assert notebook.metadata["margincourse"]["exercise"] == name
         checked = [c.metadata["margincourse"]["question"] for c in notebook.cells
                    if "question" in c.metadata.get("margincourse", {})]
@@ -121,12 +131,12 @@ def test_notebooks_exist_and_declare_their_exercise(name):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_solution_gets_full_marks_and_exercise_gets_zero(name):
-    solution = grading.grade_one(ROOT / "solutions" / f"{name}.ipynb", ROOT / "exercises", cell_timeout=20)
+    solution = grading.grade_one(ROOT / "solutions" / notebook_file(name), ROOT / "exercises", cell_timeout=20)
     assert solution.status == "graded", solution.reason
     assert solution.total == solution.maximum > 0, solution.feedback
     assert solution.reason == ""
 
-    exercise = grading.grade_one(ROOT / "exercises" / f"{name}.ipynb", ROOT / "exercises", cell_timeout=20)
+    exercise = grading.grade_one(ROOT / "exercises" / notebook_file(name), ROOT / "exercises", cell_timeout=20)
     assert exercise.status == "graded", exercise.reason
     assert exercise.total == 0
     assert exercise.maximum == solution.maximum

@@ -210,8 +210,8 @@ def test_make_exercise_error_names_the_notebook_and_the_cell():
     notebook = new_notebook(cells=[new_code_cell("x = 1"), new_markdown_cell("Intro."),
                                    new_code_cell("### BEGIN SOLUTION\nanswer_q2 = 0.05 * 60_000 / 25 + 1_000_000 / 7")])
     with pytest.raises(MarginInputError) as info:
-        authoring.make_exercise(notebook, "solutions/03_liquidation.ipynb")
-    assert str(info.value) == ('solutions/03_liquidation.ipynb, cell 3 ("answer_q2 = 0.05 * 60_000 / 25 + ..."): '
+        authoring.make_exercise(notebook, "solutions/ex03_liquidation.ipynb")
+    assert str(info.value) == ('solutions/ex03_liquidation.ipynb, cell 3 ("answer_q2 = 0.05 * 60_000 / 25 + ..."): '
                                "found BEGIN SOLUTION without END SOLUTION")
     with pytest.raises(MarginInputError, match=r'^the solution notebook, cell 1 \("Why"\): found <!-- BEGIN'):
         authoring.make_exercise(new_notebook(cells=[new_markdown_cell("\nWhy\n<!-- BEGIN SOLUTION -->")]))

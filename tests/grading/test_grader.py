@@ -12,8 +12,8 @@ from margincourse.grading import grader as grading
 from margincourse.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
-SOLUTION = ROOT / "solutions" / "01_initial_margin.ipynb"
-EXERCISE = ROOT / "exercises" / "01_initial_margin.ipynb"
+SOLUTION = ROOT / "solutions" / "ex01_initial_margin.ipynb"
+EXERCISE = ROOT / "exercises" / "ex01_initial_margin.ipynb"
 
 
 def _answer_cell(notebook, name):
@@ -24,7 +24,7 @@ def _answer_cell(notebook, name):
 
 
 def _write(folder, student, notebook):
-    path = folder / f"{student}_01_initial_margin.ipynb"
+    path = folder / f"{student}_ex01_initial_margin.ipynb"
     nbformat.write(notebook, path)
     return path
 
@@ -64,13 +64,13 @@ def graded(tmp_path_factory):
     mallory = nbformat.read(EXERCISE, as_version=4)        # copies answers out of the solutions
     _answer_cell(mallory, "answer_q1").source = (
         "import json, pathlib\n"
-        "sol = json.loads(pathlib.Path(mc.__file__).parent.parent.joinpath('solutions', '01_initial_margin.ipynb').read_text())\n"
+        "sol = json.loads(pathlib.Path(mc.__file__).parent.parent.joinpath('solutions', 'ex01_initial_margin.ipynb').read_text())\n"
         "answer_q1 = 120.0"
     )
     _write(folder, "mallory", mallory)
 
-    (folder / "zed_01_initial_margin.ipynb").write_text("{ this is not json")
-    (folder / "empty_01_initial_margin.ipynb").write_text(json.dumps(nbformat.v4.new_notebook()))
+    (folder / "zed_ex01_initial_margin.ipynb").write_text("{ this is not json")
+    (folder / "empty_ex01_initial_margin.ipynb").write_text(json.dumps(nbformat.v4.new_notebook()))
 
     out = tmp_path_factory.mktemp("out") / "gradebook.csv"
     results = grading.grade([folder], out, exercises_dir=ROOT / "exercises", jobs=2, cell_timeout=5,
@@ -133,7 +133,7 @@ def test_gradebook_and_feedback_files(graded):
     assert alice["total"] == "8" and alice["max"] == "8" and alice["01_initial_margin:q4"] == "3"
     feedback = out.parent / "gradebook-feedback"
     assert len(list(feedback.glob("*.md"))) == len(rows)
-    assert "Checks that ran, in order:" in (feedback / "alice_01_initial_margin_01_initial_margin.md").read_text()
+    assert "Checks that ran, in order:" in (feedback / "alice_ex01_initial_margin_01_initial_margin.md").read_text()
 
 
 def test_originals_are_never_modified(graded, tmp_path):

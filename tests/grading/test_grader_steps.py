@@ -21,7 +21,7 @@ from margincourse.grading.progress import PROGRESS
 from margincourse.grading.sandbox import sandbox_problem
 
 ROOT = Path(__file__).resolve().parents[2]
-SOLUTION = ROOT / "solutions" / "01_initial_margin.ipynb"
+SOLUTION = ROOT / "solutions" / "ex01_initial_margin.ipynb"
 NAME = "01_initial_margin"
 QUESTIONS = questions_of(NAME)
 MAX_POINTS = {"q1": 1.0, "q2": 1.0, "q3": 2.0, "q4": 3.0, "q5": 1.0}
@@ -60,7 +60,7 @@ def test_load_refuses_what_cannot_be_graded(tmp_path, text, status, reason):
     ("import margincourse.grading.answer_key", "cell 2 imports 'margincourse.grading.answer_key'"),
     ("from margincourse.grading.answer_key import lesson1", "cell 2 imports from 'margincourse.grading.answer_key'"),
     ("q = mc.grading.keys.questions_of('01_initial_margin')", "cell 2 uses 'questions_of'"),
-    ("text = open('../solutions/01_initial_margin.ipynb').read()", "cell 2 names the solutions or the answer key"),
+    ("text = open('../solutions/ex01_initial_margin.ipynb').read()", "cell 2 names the solutions or the answer key"),
     ("print('<<MCGRADE>>120.0')", "cell 2 names the solutions or the answer key"),
 ])
 def test_screen_flags_code_that_reaches_for_the_answers(source, reason):

@@ -18,7 +18,7 @@ from margincourse.basics.errors import MarginInputError
 from margincourse.grading.sandbox import Sandbox, sandbox_problem
 
 ROOT = Path(__file__).resolve().parents[2]
-SOLUTION = ROOT / "solutions" / "01_initial_margin.ipynb"
+SOLUTION = ROOT / "solutions" / "ex01_initial_margin.ipynb"
 
 
 def _need_sandbox():

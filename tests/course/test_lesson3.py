@@ -29,7 +29,7 @@ def test_derivation_steps_are_the_hand_arithmetic(side, numerator, denominator):
     assert d.values["liquidation price"] == pytest.approx(tiered)
     # at LP, margin balance = maintenance margin: the equation we solved
     assert d.values["margin balance at LP"] == pytest.approx(d.values["maintenance margin at LP"])
-    assert f"{lp:,.2f} USDT" in str(d)
+    assert f"{lp:,.1f} USDT" in str(d)  # a price on BTCUSDT's 0.1 USDT tick
 
 
 def test_derivation_with_a_maintenance_amount_matches_the_engine():
@@ -45,7 +45,7 @@ def test_tier_candidates_have_exactly_one_consistent_tier_and_it_is_the_engines(
     assert consistent.index[0] == 2  # 13 BTC at ~25,122 is ~326,583 USDT: Binance tier 2 (50,000 - 600,000)
     assert table.loc[3, "tier at entry?"] == "yes"  # 650,000 USDT at entry: tier 3
     engine = mc.liquidation_price_for_tiers("long", 50_000, 13, 325_000, BINANCE)
-    assert consistent["LP with this tier (USDT)"].iloc[0] == pytest.approx(engine, abs=0.005)
+    assert consistent["LP with this tier (USDT)"].iloc[0] == f"{engine:,.1f}"
     # by hand with tier 2 (MMR 0.5 %, cum 50): (325,000 + 50 - 650,000) / (13 x 0.005 - 13)
     assert engine == pytest.approx((325_000 + 50 - 650_000) / (13 * 0.005 - 13))
 
@@ -88,10 +88,10 @@ def test_distance_table():
     table = lesson3.distance_table()
     assert list(table.index) == [f"{x}x" for x in lesson3.LEVERAGES]
     assert table.loc["1x", "long: liquidation price"] == "never (LP <= 0)"
-    assert table.loc["1x", "short: liquidation price"] == f"{2 * 50_000 / 1.004:,.2f}"
-    assert table.loc["10x", "long: liquidation price"] == "45,180.72"
+    assert table.loc["1x", "short: liquidation price"] == f"{2 * 50_000 / 1.004:,.1f}"
+    assert table.loc["10x", "long: liquidation price"] == "45,180.7"  # on the 0.1 USDT tick
     assert table.loc["10x", "long: price may fall"] == f"{(1 - 900 / 0.01992 / 50_000) * 100:.2f} %"
-    assert table.loc["10x", "short: liquidation price"] == f"{1_100 / 0.02008:,.2f}"
+    assert table.loc["10x", "short: liquidation price"] == f"{1_100 / 0.02008:,.1f}"
     # long: (1 - 1/L) / (1 - MMR) x EP ; at 125x the liquidation comes after half the margin
     assert table.loc["125x", "long: price may fall"] == f"{(1 - (1 - 1 / 125) / 0.996) * 100:.2f} %"
     assert table.loc["125x", "margin used up at (1 / leverage)"] == "0.80 %"
@@ -158,6 +158,40 @@ def test_settlement_table_follows_the_money():
     assert (table.loc["margin lost by the trader (USDT)"] == 100).all()
     assert (table.loc["wallet after (USDT)"] == 900).all()
     assert (table.loc["bankruptcy price (USDT)"] == 45_000).all()
+
+
+def test_settlement_view_is_the_table_written_out():
+    view, table = lesson3.settlement_view(), lesson3.settlement_table()
+    assert list(view.columns) == list(table.columns)
+    assert "wallet after (USDT)" not in view.index and "bankruptcy price (USDT)" not in view.index
+    assert view.iloc[0, 0] == "45,180.7"  # a price, on the tick
+    assert view.loc["margin lost by the trader (USDT)"].tolist() == ["100.00"] * 3
+    assert view.loc["fee rate x notional liquidated (USDT)"].iloc[1] == f"{0.0125 * 0.02 * 900 / 0.01992:,.2f}"
+
+
+def test_rule_comparison_is_bybits_example_both_ways():
+    table = lesson3.rule_comparison()
+    bybit, binance = table.columns
+    assert table.loc["long", bybit] == "19,700.0" and table.loc["short", bybit] == "20,300.0"
+    assert table.loc["long", binance] == f"{(400 - 20_000) / (0.005 - 1):,.1f}"
+    assert table.loc["short", binance] == f"{(400 + 20_000) / (0.005 + 1):,.1f}"
+
+
+@pytest.mark.parametrize("side, entry, size, leverage", [("short", 60_000, 0.05, 25), ("long", 50_000, 13, 2)])
+def test_worked_example_is_the_engine(side, entry, size, leverage):
+    example = lesson3.worked_example(side, entry, size, leverage)
+    margin = mc.initial_margin(size, entry, leverage)
+    lp = mc.liquidation_price_for_tiers(side, entry, size, margin, BINANCE)
+    assert example.values["liquidation price"] == pytest.approx(lp)
+    assert example.values["bankruptcy price"] == pytest.approx(mc.bankruptcy_price(side, entry, size, margin))
+    assert example.values["buffer"] == pytest.approx(example.values["maintenance margin at LP"])
+    assert example.values["tier"] == BINANCE.tier_for(size * lp).tier
+    assert f"= {lp:,.1f} USDT" in str(example)
+
+
+def test_prices_are_written_on_the_tick():
+    assert lesson3.PRICE_DECIMALS == 1  # BTCUSDT's tick is 0.1 USDT
+    assert lesson3.price(45_180.7229) == "45,180.7"
 
 
 def test_bybit_comparison_reproduces_bybits_example():
@@ -227,15 +261,15 @@ def test_dashboard_survives_every_corner_of_its_controls():
 def test_dashboard_readout_matches_the_engine():
     dashboard = lesson3.dashboard()
     readout = dashboard.set(side="long", entry_price=50_000.0, leverage=10, exchange="binance")
-    assert readout["liquidation price"] == "45,180.72 USDT"
-    assert readout["bankruptcy price (margin balance = 0)"] == "45,000.00 USDT"
+    assert readout["liquidation price"] == "45,180.7 USDT"
+    assert readout["bankruptcy price (margin balance = 0)"] == "45,000.0 USDT"
     event = lesson3.path_outcome("long", 50_000.0, 10)
     assert readout["this week's path"].startswith(f"liquidated in hour {event.time} ")
     readout = dashboard.set(side="long", leverage=1)
     assert readout["liquidation price"].startswith("none")
     assert "survives" in readout["this week's path"]
     readout = dashboard.set(side="short", leverage=1)
-    assert readout["liquidation price"] == f"{2 * 50_000 / 1.004:,.2f} USDT"
+    assert readout["liquidation price"] == f"{2 * 50_000 / 1.004:,.1f} USDT"
 
 
 def test_dashboard_moves_only_its_lines():

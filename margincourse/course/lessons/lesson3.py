@@ -11,6 +11,7 @@ Liquidation Price of USDⓈ-M Futures Contracts"), the bankruptcy price from
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import lru_cache
 
 import numpy as np
@@ -25,13 +26,13 @@ from ...engine.specs import contract, tier_table
 from ..widgets import Dashboard, Question, choice, leverage_slider, price_slider
 
 SYMBOL = "BTCUSDT"
-SIZE = 0.02  # BTC: the seeds' 1,000 USDT account trading 1,000 USDT of notional at 50,000
+SIZE = 0.02  # BTC: the 1,000 USDT account of Richra's article trading 1,000 USDT of notional at 50,000
 ENTRY = 50_000.0
 LEVERAGE = 10
 BALANCE = 1_000.0
 LEVERAGES = (1, 2, 3, 5, 10, 20, 25, 50, 75, 100, 125)
 #: Binance's BTCUSDT liquidation fee rate (its "insurance clearance fee"): BTCUSDT's
-#: "liquidationFee": "0.012500" in Binance USDⓈ-M exchangeInfo (GET /fapi/v1/exchangeInfo),
+#: "liquidationFee": "0.012500" in Binance USD-M Futures exchangeInfo (GET /fapi/v1/exchangeInfo),
 #: snapshot with serverTime 1711627208783 (2024-03-28). Binance pays the fee into its insurance fund.
 BINANCE_LIQUIDATION_FEE = 0.0125
 
@@ -39,6 +40,17 @@ PATH_SEED = 48  # a week that rises about 10 %, then falls through two jumps
 PATH_HOURS = 168
 CHART_LIMIT = 30.0  # the dashboard's chart shows moves from -30 % to +30 % of the entry
 ENTRY_RANGE = (20_000.0, 100_000.0)
+#: Prices are written on the contract's tick (0.1 USDT for BTCUSDT: one decimal).
+PRICE_DECIMALS = max(0, -Decimal(str(contract(SYMBOL).tick_size)).normalize().as_tuple().exponent)
+
+
+def price(value):
+    """A BTCUSDT price as the lesson writes it: thousands separators, on the contract's 0.1 USDT tick.
+
+    >>> price(45_180.7229), price(50_000)
+    ('45,180.7', '50,000.0')
+    """
+    return money(value, PRICE_DECIMALS)
 
 
 def _never(value, scale):
@@ -77,7 +89,7 @@ def derivation(side, entry_price, size, margin, mmr, maintenance_amount=0.0):
         "4. Numbers to the left, P to the right:  WB + cum - side x Q x EP = (Q x MMR - side x Q) x LP",
         f"   {wb} + {cum} {back} {q_ep} = ({q_mmr} {back} {q}) x LP",
         f"   {number(left, 10)} = {number(coefficient, 10)} x LP",
-        f"5. LP = {number(left, 10)} / {number(coefficient, 10)} = {usdt(lp)} "
+        f"5. LP = {number(left, 10)} / {number(coefficient, 10)} = {usdt(lp, PRICE_DECIMALS)} "
         f"({percent(abs(lp / entry_price - 1))} {'below' if lp < entry_price else 'above'} the entry)",
         "",
         f"Check at LP: margin balance = {usdt(balance_at_lp, 4)}, maintenance margin = {usdt(mm_at_lp, 4)}",
@@ -105,6 +117,36 @@ class Derivation:
     __repr__ = __str__
 
 
+def worked_example(side, entry_price, size, leverage, tiers=None):
+    """An isolated position opened with its initial margin, by hand: margin, tier, LP, BP and the buffer.
+
+    Returns a :class:`Derivation`: ``print`` it for the steps, read ``.values`` for the numbers.
+    """
+    tiers = tiers or tier_table(SYMBOL, "binance")
+    sign = formulas.side_sign(side)
+    margin = formulas.initial_margin(size, entry_price, leverage)
+    lp = formulas.liquidation_price_for_tiers(side, entry_price, size, margin, tiers)
+    bp = formulas.bankruptcy_price(side, entry_price, size, margin)
+    tier = tiers.tier_for(size * lp)
+    mm = tiers.maintenance_margin(size * lp)
+    q, ep, cum = number(size), money(entry_price, 0), money(tier.maintenance_amount, 0)
+    back = "-" if sign > 0 else "+"  # the sign of - side x Q x EP
+    lines = [
+        f"Isolated {side} of {q} BTC at {ep} USDT with {number(leverage)}x on {tiers.exchange.capitalize()}",
+        f"1. margin         = Q x EP / leverage = {q} x {ep} / {number(leverage)} = {usdt(margin)}",
+        f"2. tier at the LP = tier {tier.tier} (notional {usdt(size * lp)}): MMR {percent(tier.mmr)}, cum {cum}",
+        "3. LP             = (WB + cum - side x Q x EP) / (Q x MMR - side x Q)",
+        f"                  = ({money(margin)} + {cum} {back} {q} x {ep}) / ({q} x {number(tier.mmr)} {back} {q})",
+        f"                  = {usdt(lp, PRICE_DECIMALS)} ({percent(lp / entry_price - 1, sign=True)} from the entry)",
+        f"4. BP             = EP x (1 {'-' if sign > 0 else '+'} 1 / leverage) = {usdt(bp, PRICE_DECIMALS)}",
+        f"5. buffer         = |BP - LP| x Q = {usdt(abs(bp - lp) * size, 4)}"
+        f" = the maintenance margin at the LP, {usdt(mm, 4)}",
+    ]
+    values = {"margin": margin, "liquidation price": lp, "bankruptcy price": bp, "tier": tier.tier,
+              "buffer": abs(bp - lp) * size, "maintenance margin at LP": mm}
+    return Derivation(lines, values)
+
+
 def tier_candidates(side, entry_price, size, margin, tiers=None, first=4):
     """Binance's note made visible: the liquidation price computed with each tier's MMR and cum.
 
@@ -122,8 +164,8 @@ def tier_candidates(side, entry_price, size, margin, tiers=None, first=4):
             "notional range (USDT)": f"{money(t.floor, 0)} - {money(t.cap, 0)}",
             "MMR": percent(t.mmr),
             "cum (USDT)": money(t.maintenance_amount, 0),
-            "LP with this tier (USDT)": round(lp, 2),
-            "notional at that LP (USDT)": round(value, 2),
+            "LP with this tier (USDT)": price(lp),
+            "notional at that LP (USDT)": money(value),
             "consistent?": "yes" if t.floor <= value < t.cap else "no",
             "tier at entry?": "yes" if t.tier == entry_tier else "",
         })
@@ -179,12 +221,12 @@ def distance_table(leverages=LEVERAGES, size=SIZE, entry_price=ENTRY, exchange="
         rows.append({
             "leverage": f"{leverage}x",
             "long: liquidation price": "never (LP <= 0)" if long["liquidation price"] is None
-            else money(long["liquidation price"]),
+            else price(long["liquidation price"]),
             "long: price may fall": "all the way" if long["liquidation price"] is None
             else percent(-long["move to liquidation"]),
-            "short: liquidation price": money(short["liquidation price"]),
+            "short: liquidation price": price(short["liquidation price"]),
             "short: price may rise": percent(short["move to liquidation"]),
-            "margin used up at (1 / leverage)": f"{100 / leverage:.2f} %",
+            "margin used up at (1 / leverage)": percent(1 / leverage),
         })
     return pd.DataFrame(rows).set_index("leverage")
 
@@ -293,7 +335,7 @@ def wick_figure(leverage=LEVERAGE, survivor=3, entry_price=ENTRY, size=SIZE, win
             linewidth=1, label="close")
     price_levels(ax, entry_price, lp, bp)
     ax.axhline(survivor_lp, color=COLORS["wallet"], linestyle="-.",
-               label=f"{survivor:g}x long's liquidation {money(survivor_lp, 1)} (not reached)")
+               label=f"{survivor:g}x long's liquidation {price(survivor_lp)} (not reached)")
     row = timeline.index.get_loc(event.time)
     ax.plot([row], [event.price], "X", color=COLORS["liquidation"], markersize=12,
             label=f"{leverage:g}x long liquidated here", zorder=5)
@@ -353,6 +395,23 @@ def settlement_table(leverage=LEVERAGE, entry_price=ENTRY, size=SIZE, gap_price=
     return pd.DataFrame(cases).round(2)
 
 
+#: Rows of :func:`settlement_table` that are prices (written on the tick); the others are USDT amounts.
+PRICE_ROWS = ("executed at (USDT)", "bankruptcy price (USDT)")
+
+
+def settlement_view(**kwargs):
+    """:func:`settlement_table` as the lesson shows it: prices on the tick, amounts with two decimals.
+
+    The bankruptcy price and the wallet after (the same in every column) are left out.
+    """
+    table = settlement_table(**kwargs).drop(index=["bankruptcy price (USDT)", "wallet after (USDT)"])
+    return pd.DataFrame(
+        {column: [price(v) if row in PRICE_ROWS else money(v) for row, v in table[column].items()]
+         for column in table.columns},
+        index=table.index,
+    )
+
+
 def bybit_comparison(entry_price=20_000.0, size=1.0, leverage=50, mmr=0.005):
     """Bybit's worked example next to Binance's formula for the same trade."""
     margin = formulas.initial_margin(size, entry_price, leverage)
@@ -381,6 +440,28 @@ def bybit_comparison(entry_price=20_000.0, size=1.0, leverage=50, mmr=0.005):
         ]
     ).set_index("rule")
     frame.attrs["bankruptcy price"] = bankruptcy
+    return frame
+
+
+def rule_comparison(entry_price=20_000.0, size=1.0, leverage=50, mmr=0.005):
+    """Bybit's worked example, long and short, under Bybit's rule and under Binance's formula at the same rate.
+
+    Bybit measures the maintenance margin at the entry price
+    (:func:`margincourse.bybit_liquidation_price`), Binance at the liquidation price
+    (:func:`margincourse.liquidation_price`).
+    """
+    margin = formulas.initial_margin(size, entry_price, leverage)
+    rows = {
+        side: {
+            "Bybit: MM at the entry price": price(formulas.bybit_liquidation_price(side, entry_price, leverage, mmr)),
+            "Binance: MM at the liquidation price": price(
+                formulas.liquidation_price(side, entry_price, size, margin, mmr)),
+        }
+        for side in ("long", "short")
+    }
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    frame.index.name = (f"liquidation price (USDT) of {number(size)} BTC at {price(entry_price)}, "
+                        f"{leverage}x, MMR {percent(mmr, 1)}")
     return frame
 
 
@@ -413,7 +494,7 @@ def path_outcome(side, entry_price, leverage, size=SIZE, exchange="binance"):
 
 
 def _price_text(value):
-    return "none: price would have to reach 0 (exchanges show --)" if value is None else usdt(value)
+    return "none: price would have to reach 0 (exchanges show --)" if value is None else usdt(value, PRICE_DECIMALS)
 
 
 def _readout(f, event, candles):
@@ -427,7 +508,7 @@ def _readout(f, event, candles):
         "bankruptcy price (margin balance = 0)": _price_text(bp),
     }
     if lp is not None and bp is not None:
-        readout["gap liquidation -> bankruptcy"] = f"{usdt(abs(lp - bp))} per BTC"
+        readout["gap liquidation -> bankruptcy"] = f"{usdt(abs(lp - bp), PRICE_DECIMALS)} per BTC"
     if lp is not None:
         readout["maintenance margin at the liquidation price"] = (
             f"{usdt(f['maintenance margin at LP'])} (rate {percent(f['maintenance margin rate at LP'])})"
@@ -438,14 +519,14 @@ def _readout(f, event, candles):
         hour = int(candles.index.get_loc(event.time))
         extreme = "low" if side == "long" else "high"
         readout["this week's path"] = (
-            f"liquidated in hour {hour} (candle {extreme} {money(candles[extreme].iloc[hour])}), "
+            f"liquidated in hour {hour} (candle {extreme} {price(candles[extreme].iloc[hour])}), "
             f"margin of {usdt(event.collateral_lost)} lost"
         )
     else:
         extreme = candles["low"].min() if side == "long" else candles["high"].max()
         readout["this week's path"] = (
             f"survives all {len(candles)} hours ({'lowest low' if side == 'long' else 'highest high'} "
-            f"{usdt(extreme)})"
+            f"{usdt(extreme, PRICE_DECIMALS)})"
         )
     return readout
 

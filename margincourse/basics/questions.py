@@ -9,7 +9,9 @@ never the expected value.
 
 from __future__ import annotations
 
+import hashlib
 import math
+import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -17,7 +19,7 @@ import numpy as np
 
 from .errors import MarginInputError
 
-__all__ = ["Mistake", "NumberQuestion", "ChoiceQuestion", "FunctionQuestion", "Raised", "Verdict"]
+__all__ = ["Mistake", "NumberQuestion", "ChoiceQuestion", "FunctionQuestion", "Raised", "Verdict", "without_verdict"]
 
 
 def _unanswered(answer):
@@ -105,30 +107,86 @@ class NumberQuestion:
         return False, "not yet. " + (self.hint or "Check each step of the formula against the lesson.")
 
 
+#: A verdict an explanation may start with ("Right: ...", "Yes. ..."): the check says it already.
+_VERDICT = re.compile(r"^\s*(?:right|yes|correct|exactly)\s*[:.,;!]\s*", re.IGNORECASE)
+
+
+def without_verdict(explanation: str) -> str:
+    """The explanation of a right answer without a verdict of its own at the start.
+
+    The check already says "Right." (lessons) or "correct." (exercises), so an explanation
+    written as "Right: 20 x 2 % = 40 %" would say it twice. A plain first word is
+    capitalised again; a name such as ``cum_3`` is left as written.
+
+    >>> without_verdict("Right: the wallet covers the whole notional.")
+    'The wallet covers the whole notional.'
+    >>> without_verdict("Right: cum_3 = cum_2 + 600,000 x (0.65 % - 0.5 %)")
+    'cum_3 = cum_2 + 600,000 x (0.65 % - 0.5 %)'
+    >>> without_verdict("Rightly so, because ...")
+    'Rightly so, because ...'
+    """
+    rest = _VERDICT.sub("", explanation, count=1)
+    if rest != explanation and re.match(r"[a-z]+(?![\w])", rest):
+        rest = rest[0].upper() + rest[1:]
+    return rest
+
+
+def _shuffle_key(prompt: str, option: str) -> bytes:
+    """A position for ``option`` that depends on the question only (never on Python's salted ``hash``)."""
+    return hashlib.sha256(f"{prompt}\x00{option}".encode("utf-8")).digest()
+
+
 @dataclass(frozen=True)
 class ChoiceQuestion:
     """A judgement question: pick one option (its text, or its letter a, b, c ...).
 
     ``options`` maps each option to the feedback for picking it; the right one's
-    feedback is shown when correct, a wrong one's names the misconception. The
-    lessons' "check your understanding" questions are choice questions too
-    (:class:`margincourse.course.widgets.Question` adds the widget); they have no
-    ``id`` (``""``).
+    feedback is shown when correct, a wrong one's names the misconception. A verdict
+    at the start of the right one's feedback ("Right: ...") is dropped once, here
+    (:func:`without_verdict`): the check says it already.
+
+    ``shuffle``: show the options in a fixed shuffled order instead of the order they are
+    written in, so that the right answer is not always first. The order is derived from
+    the prompt and the option texts (SHA-256), so it is the same on every run and machine.
+    :meth:`shown_options` is that order, and the letters follow it: with ``shuffle=True``
+    letter ``"a"`` is the first option *shown*, not the first one written. The lessons'
+    "check your understanding" questions shuffle
+    (:class:`margincourse.course.widgets.Question` adds the widget; they have no
+    ``id``, ``""``); the exercises' answer keys opt in per question.
     """
 
     id: str
     prompt: str
     options: dict
     answer: str
+    shuffle: bool = False
     kind = "choice"
 
     def __post_init__(self):
         if self.answer not in self.options:
             where = f" of {self.id}" if self.id else ""
             raise MarginInputError(f"answer must be one of the options{where}, got {self.answer!r}")
+        options = dict(self.options)
+        options[self.answer] = without_verdict(options[self.answer])
+        object.__setattr__(self, "options", options)
+
+    def shown_options(self) -> list:
+        """The options in the order a learner sees them (see ``shuffle``)."""
+        if not self.shuffle:
+            return list(self.options)
+        return sorted(self.options, key=lambda option: _shuffle_key(self.prompt, option))
 
     def letters(self):
-        return {chr(ord("a") + i): option for i, option in enumerate(self.options)}
+        """``{"a": option, "b": ...}`` in the shown order."""
+        return {chr(ord("a") + i): option for i, option in enumerate(self.shown_options())}
+
+    def letter_of(self, option) -> str:
+        """The letter ``option`` is shown with."""
+        return chr(ord("a") + self.shown_options().index(option))
+
+    def options_markdown(self) -> str:
+        """The options as a Markdown list in the shown order, e.g. ``- **a**: ...`` (for an exercise's text)."""
+        return "\n".join(f"- **{letter}**: {option}" for letter, option in self.letters().items())
 
     def reference(self):
         return self.answer
@@ -147,7 +205,7 @@ class ChoiceQuestion:
             )
             if option is not None:
                 correct, feedback = self.judge(option)
-                return correct, f"{'correct' if correct else 'not yet'}. {feedback}"
+                return correct, f"{'correct' if correct else 'not yet'}. {feedback}".rstrip()
         allowed = ", ".join(f"'{letter}'" for letter in self.letters())
         return False, f"the answer should be one of the letters {allowed}, got {answer!r}."
 

@@ -7,7 +7,9 @@ text, so a changed verdict or message shows up here:
   mistakes in order, then the generic sign and percent/fraction slips, then the hint;
   ``None`` and ``...`` are "not answered yet"; booleans, NaN and infinities are not numbers;
 * ``ChoiceQuestion``: by letter or by text, case and surrounding spaces ignored; a bad
-  answer names the allowed letters; an ``answer`` that is not an option is refused;
+  answer names the allowed letters; an ``answer`` that is not an option is refused; the
+  right answer's own "Right:" is dropped once; ``shuffle=True`` shows the options in a
+  fixed order derived from the question (the same under any hash seed), letters follow it;
 * ``FunctionQuestion``: the learner's exceptions are marked ``Raised(text)``, apart from a
   returned string (not a number); all-``NotImplementedError`` reads "not answered yet",
   mistake functions are recognised, partial credit is "Right on k of n test cases."
@@ -16,11 +18,18 @@ text, so a changed verdict or message shows up here:
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from collections import Counter
+
 import numpy as np
 import pytest
 
 from margincourse.basics.errors import MarginInputError
-from margincourse.basics.questions import ChoiceQuestion, FunctionQuestion, Mistake, NumberQuestion, Raised, Verdict
+from margincourse.basics.questions import (
+    ChoiceQuestion, FunctionQuestion, Mistake, NumberQuestion, Raised, Verdict, without_verdict,
+)
 
 NOT_ANSWERED_NUMBER = (False, "not answered yet: replace None with your answer.")
 SIGN = "not yet. The size is right but the sign is not: check the direction (long or short, gain or loss)."
@@ -187,7 +196,79 @@ def test_choice_letters_follow_the_options_order():
 
 @pytest.mark.parametrize("answer", ["b", "B", " b ", "b\n", "both lose the same amount", "Both Lose The SAME amount", "  both lose the same amount "])
 def test_choice_right_by_letter_or_text_case_insensitive(answer):
-    assert choice().evaluate(answer) == (True, "correct. Yes: same size, same move, same loss.")
+    assert choice().evaluate(answer) == (True, "correct. Same size, same move, same loss.")
+
+
+# ---------------------------------------------------------------- one verdict: the right answer's "Yes:" dropped
+
+
+def test_the_right_answers_own_verdict_is_dropped_once_and_wrong_feedback_is_kept():
+    question = choice()
+    assert question.options["both lose the same amount"] == "Same size, same move, same loss."
+    assert question.options["the 50x trader"] == OPTIONS["the 50x trader"]  # a wrong one's "No:" is its content
+    assert question.evaluate("b")[1].count("orrect") == 1
+
+
+@pytest.mark.parametrize(
+    "written, kept",
+    [
+        ("Right: 20 x 2 % = 40 % of the margin is gone.", "20 x 2 % = 40 % of the margin is gone."),
+        ("Right. the wallet covers it.", "The wallet covers it."),
+        ("Correct: top-ups keep going.", "Top-ups keep going."),
+        ("yes, the budget caps it.", "The budget caps it."),
+        ("Right: cum_3 = cum_2 + 600,000 x 0.15 %", "cum_3 = cum_2 + 600,000 x 0.15 %"),
+        ("Rightly so: nothing to drop.", "Rightly so: nothing to drop."),
+        ("Size x price.", "Size x price."),
+        ("Yes.", ""),
+    ],
+)
+def test_without_verdict(written, kept):
+    assert without_verdict(written) == kept
+
+
+# ---------------------------------------------------------------- shown order: fixed, shuffled on request
+
+
+def test_without_shuffle_the_options_are_shown_as_written():
+    question = choice()
+    assert question.shuffle is False
+    assert question.shown_options() == list(OPTIONS)
+    assert question.options_markdown() == (
+        "- **a**: the 50x trader\n- **b**: both lose the same amount\n- **c**: the 5x trader"
+    )
+
+
+def test_shuffled_letters_follow_the_shown_order():
+    question = ChoiceQuestion("q5", "Who loses more?", dict(OPTIONS), "both lose the same amount", shuffle=True)
+    shown = question.shown_options()
+    assert sorted(shown) == sorted(OPTIONS)
+    assert list(question.letters().values()) == shown
+    assert question.letter_of(shown[2]) == "c"
+    for letter, option in question.letters().items():
+        assert question.evaluate(letter)[0] is (option == question.answer)
+        assert question.evaluate(option)[0] is (option == question.answer)  # the text works in any order
+    assert question.options_markdown().splitlines()[0] == f"- **a**: {shown[0]}"
+
+
+def test_the_shuffled_order_is_the_same_in_another_interpreter_with_another_hash_seed():
+    code = ("from margincourse.basics.questions import ChoiceQuestion\n"
+            "q = ChoiceQuestion('', 'Which?', {o: '' for o in 'one two three four five'.split()}, 'one', shuffle=True)\n"
+            "print(q.shown_options())")
+    runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2", "random")}
+    here = ChoiceQuestion("", "Which?", {o: "" for o in "one two three four five".split()}, "one", shuffle=True)
+    assert runs == {f"{here.shown_options()}\n"}
+
+
+def test_shuffling_spreads_the_right_answer_over_the_positions():
+    """Written with the right answer first, 90 questions show it in each of three places about equally often."""
+    positions = Counter()
+    for n in range(90):
+        question = ChoiceQuestion("", f"Question {n}?", {"right": "", "wrong": "", "also wrong": ""}, "right",
+                                  shuffle=True)
+        positions[question.shown_options().index("right")] += 1
+    assert set(positions) == {0, 1, 2}
+    assert max(positions.values()) < 45
 
 
 @pytest.mark.parametrize(

@@ -33,7 +33,7 @@ def corners(dashboard):
 def test_dashboard_defaults_show_the_story(dashboard):
     dashboard.set(price=46_000, leverage=50, auto_add="off")
     text = dashboard.text()
-    assert "hit at 49,196.79 | 40,160.64 (-19.68 %)" in text
+    assert "hit at 49,196.8 | 40,160.6 (-19.68 %)" in text  # prices on BTCUSDT's 0.1 USDT tick
     assert "900.00 | 1,000.00 USDT" in text  # wallet balances
     assert "900.00 | 600.00 USDT" in text  # equities
 
@@ -99,7 +99,7 @@ def test_question_answers_are_true():
     q1, q2, q3, q4 = lesson4.questions()
     assert q1.answer == "900 USDT"
     assert q2.answer == "It is not liquidated, and the account is down 300 USDT."
-    assert q3.answer.startswith("It rises from 40,281.12 to 43,281.12")
+    assert q3.answer.startswith("It rises from 40,281.1 to 43,281.1")
     assert q4.answer == "0 USDT"
 
 
@@ -150,13 +150,13 @@ def hand_lp(wallet, size=0.1, entry=50_000, mmr=MMR, other_mm=0.0, other_upnl=0.
 
 def test_compare_table_matches_the_formula_and_the_brief():
     table = lesson4.compare_table()
-    assert table.loc[("50x", "isolated"), "liquidation price"] == f"{hand_lp(100):,.2f}" == "49,196.79"
-    assert table.loc[("50x", "cross"), "liquidation price"] == f"{hand_lp(1_000):,.2f}" == "40,160.64"
+    assert table.loc[("50x", "isolated"), "liquidation price"] == f"{hand_lp(100):,.1f}" == "49,196.8"
+    assert table.loc[("50x", "cross"), "liquidation price"] == f"{hand_lp(1_000):,.1f}" == "40,160.6"
     assert table.loc[("50x", "isolated"), "fall to it"] == "-1.61 %"
     assert table.loc[("50x", "cross"), "fall to it"] == "-19.68 %"
     assert hand_lp(1_000, size=0.02) == 0  # 10x cross: the wallet covers the whole notional
     assert table.loc[("10x", "cross"), "liquidation price"] == "none (0 or below)"
-    assert table.loc[("10x", "isolated"), "liquidation price"] == f"{hand_lp(100, size=0.02):,.2f}"
+    assert table.loc[("10x", "isolated"), "liquidation price"] == f"{hand_lp(100, size=0.02):,.1f}"
     assert list(table["most it can lose"]) == ["100.00", "1,000.00", "100.00", "1,000.00"]
     assert list(table["backed by"]) == ["100.00", "1,000.00", "100.00", "1,000.00"]
     assert list(table["notional"]) == ["1,000.00", "1,000.00", "5,000.00", "5,000.00"]
@@ -169,7 +169,7 @@ def test_walk_table():
     assert table.loc["45,000", ("cross", "wallet")] == "1,000.00"
     assert table.loc["45,000", ("cross", "equity")] == f"{1_000 - 0.1 * 5_000:,.2f}"
     assert table.loc["40,000", ("cross", "equity")] == "0.00"
-    assert table.loc["40,000", ("cross", "position")] == "liquidated at 40,160.64"
+    assert table.loc["40,000", ("cross", "position")] == "liquidated at 40,160.6"
     ten = lesson4.walk_table(10, (20_000,))
     assert ten.loc["20,000", ("cross", "equity")] == f"{1_000 - 0.02 * 30_000:,.2f}"
     assert ten.loc["20,000", ("cross", "position")] == "open"
@@ -182,8 +182,8 @@ def test_breathing_room_table():
     for leverage in (11, 20, 50, 100, 125):
         row = table.loc[f"{leverage}x"]
         size = lesson4.trade_size(leverage)
-        assert row[("cross", "liquidation price")] == f"{hand_lp(1_000, size):,.2f}"
-        assert row[("isolated", "liquidation price")] == f"{hand_lp(100, size):,.2f}"
+        assert row[("cross", "liquidation price")] == f"{hand_lp(1_000, size):,.1f}"
+        assert row[("isolated", "liquidation price")] == f"{hand_lp(100, size):,.1f}"
         assert hand_lp(1_000, size) < hand_lp(100, size)
 
 
@@ -193,8 +193,8 @@ def test_liquidation_table():
     assert iso["the trader lost"] == "100.00" and iso["wallet balance after"] == "900.00"
     assert cross["the trader lost"] == "1,000.00" and cross["wallet balance after"] == "0.00"
     # Bybit: bankruptcy price = EP x (1 - 1/L) for isolated; for cross the wallet's own
-    assert iso["bankruptcy price (collateral used up)"] == f"{50_000 * (1 - 1 / 50):,.2f}"
-    assert cross["bankruptcy price (collateral used up)"] == f"{50_000 - 1_000 / 0.1:,.2f}"
+    assert iso["bankruptcy price (collateral used up)"] == f"{50_000 * (1 - 1 / 50):,.1f}"
+    assert cross["bankruptcy price (collateral used up)"] == f"{50_000 - 1_000 / 0.1:,.1f}"
     # what is left at the liquidation price is the maintenance margin there
     assert iso["margin balance still left at that price"] == f"{0.1 * hand_lp(100) * MMR:,.2f}"
     assert cross["margin balance still left at that price"] == f"{0.1 * hand_lp(1_000) * MMR:,.2f}"
@@ -206,8 +206,8 @@ def test_shared_collateral_table():
     for eth in (3_000, 2_900, 2_800, 2_700, 2_600, 2_500):
         row = table.loc[f"{eth:,}"]
         expected = hand_lp(1_000, other_mm=1 * eth * MMR, other_upnl=1 * (eth - 3_000))
-        assert row[("cross", "BTC liq. price")] == f"{expected:,.2f}"
-        assert row[("isolated", "BTC liq. price")] == f"{hand_lp(100):,.2f}"
+        assert row[("cross", "BTC liq. price")] == f"{expected:,.1f}"
+        assert row[("isolated", "BTC liq. price")] == f"{hand_lp(100):,.1f}"
         assert row[("cross", "ETH position")] == "open"
         assert row[("cross", "equity")] == f"{1_000 + eth - 3_000:,.2f}"
     eth_lp = (150 - 1 * 3_000) / (1 * MMR - 1)  # isolated ETH: 20x margin 150
@@ -263,7 +263,7 @@ def test_add_margin_table():
     table = lesson4.add_margin_table()
     for amount in (0, 100, 200, 400, 900):
         row = table.loc[f"{amount:,.2f}"]
-        assert row["liquidation price"] == f"{hand_lp(100 + amount):,.2f}"
+        assert row["liquidation price"] == f"{hand_lp(100 + amount):,.1f}"
         assert row["most it can lose"] == f"{100 + amount:,.2f}"
         assert row["rest of the wallet, out of reach"] == f"{900 - amount:,.2f}"
     # the whole wallet in the bucket: the cross liquidation price
@@ -273,9 +273,32 @@ def test_add_margin_table():
 def test_auto_add_drains_the_wallet():
     events = lesson4.auto_add_events()
     assert len(events) == 10 and all("auto-added 100.00 USDT" in e for e in events[:9])
-    assert events[-1].endswith("lost 1,000.00 USDT")
+    assert events[0] == f"auto-added 100.00 USDT at {hand_lp(100):,.1f}: liquidation price {hand_lp(100):,.1f} -> " \
+                        f"{hand_lp(200):,.1f}"
+    assert events[-1] == f"BTCUSDT long isolated liquidated at {hand_lp(1_000):,.1f}: lost 1,000.00 USDT"
     account, position = lesson4.open_trade("isolated", 50, auto_add=True)
     assert account.max_loss(position) == 1_000
+
+
+def test_event_line_of_a_margin_added_by_hand():
+    account, position = lesson4.open_trade("isolated", 50)
+    line = lesson4.event_line(account.add_margin(position, 200))
+    assert line == f"added 200.00 USDT at 50,000.0: liquidation price {hand_lp(100):,.1f} -> {hand_lp(300):,.1f}"
+
+
+def test_partial_close_check_compares_the_fee_with_the_rate():
+    text = lesson4.partial_close_check()
+    lp = hand_lp(100)
+    fee, freed = 0.0125 * 0.1 * 0.1 * lp, MMR * 0.1 * 0.1 * lp  # 10 % of the 50x trade sold at its LP
+    assert f"fee {fee:,.2f} USDT" in text and f"maintenance margin {freed:,.2f} USDT lower: still short" in text
+    # Binance BTCUSDT 2024-10-24: tier 4 has MMR 1 %, tier 5 (from 12,000,000 USDT) 2 %, above 1.25 %
+    assert "from tier 5 on (12,000,000 USDT of notional and more, MMR 2.00 %)" in text
+    assert "compliant again" in lesson4.partial_close_check(fee_rate=0.003)  # a fee below the 0.4 % rate
+
+
+def test_prices_are_written_on_each_contracts_tick():
+    assert lesson4_model.price_text(49_196.787) == "49,196.8"
+    assert lesson4_model.price_text(3_000, "ETHUSDT") == "3,000.00"
 
 
 def test_crash_tables():

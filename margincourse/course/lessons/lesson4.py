@@ -6,7 +6,7 @@ against the engine) are the lesson's model, :mod:`.lesson4_model`; this module l
 them out in tables, figures, the dashboard and the questions. The model's names are
 importable from here too (``lesson4.open_trade``, ``lesson4.snapshot`` ...).
 
-The lesson's trade is the seeds' one: a 1,000 USDT account puts 100 USDT of margin
+The lesson's trade is the one of Richra's article: a 1,000 USDT account puts 100 USDT of margin
 on a BTCUSDT long at 50,000 USDT, 0.02 BTC at 10x, 0.1 BTC at 50x, no trading fees.
 A price on a slider or in a table means: BTC's mark price moved *straight* from the
 entry price to there.
@@ -26,9 +26,10 @@ from ...engine.paths import scenario
 from ..plots import COLORS, Picture, new_figure, styled, usdt_axis
 from ...engine.specs import contract, tier_table
 from ..widgets import Dashboard, Question, choice, leverage_slider, price_slider
+from .lesson3 import BINANCE_LIQUIDATION_FEE
 from .lesson4_model import (  # the model, importable from the lesson as before
     ENTRY, GRID, MARGIN, MODES, PRICE_HIGH, PRICE_LOW, SYMBOL, WALLET,
-    curves, margin_steps, moved_account, open_trade, snapshot, trade_size,
+    curves, margin_steps, moved_account, open_trade, price_text, snapshot, trade_size,
 )
 
 # The BTC + ETH examples: the lesson's 50x BTC long plus an ETH position.
@@ -40,7 +41,7 @@ HEDGE_ETH_ENTRY = 2_500.0
 
 
 def _price_text(lp):
-    return "none (0 or below)" if lp <= 0 else money(lp)
+    return "none (0 or below)" if lp <= 0 else price_text(lp)
 
 
 def _distance_text(lp, entry=ENTRY):
@@ -48,7 +49,7 @@ def _distance_text(lp, entry=ENTRY):
 
 
 def compare_table(leverages=(10, 50)):
-    """The seeds' trade in both modes at each leverage: what backs it, its liquidation price, its worst loss."""
+    """The lesson's trade in both modes at each leverage: what backs it, its liquidation price, its worst loss."""
     rows = []
     for leverage in leverages:
         for mode in MODES:
@@ -77,7 +78,7 @@ def walk_table(leverage=50, prices=(50_000, 49_500, 49_000, 45_000, 41_000, 40_0
             s = snapshot(mode, leverage, price)
             row[(mode, "wallet")] = money(s["wallet"])
             row[(mode, "equity")] = money(s["equity"])
-            row[(mode, "position")] = "open" if s["open"] else f"liquidated at {money(s['liquidated_at'])}"
+            row[(mode, "position")] = "open" if s["open"] else f"liquidated at {price_text(s['liquidated_at'])}"
         rows.append(row)
     frame = pd.DataFrame(rows).set_index("BTC price")
     frame.columns = pd.MultiIndex.from_tuples(frame.columns)
@@ -108,14 +109,45 @@ def liquidation_table(leverage=50, price=30_000):
         event = [e for e in account.mark({SYMBOL: price}) if e.kind == "liquidation"][-1]
         columns[mode] = {
             "collateral behind the position": money(event.collateral_lost),
-            "liquidation price (the mark price reached it)": money(event.liquidation_price),
+            "liquidation price (the mark price reached it)": price_text(event.liquidation_price),
             "margin balance still left at that price": money(event.collateral_lost + event.realized_pnl),
-            "bankruptcy price (collateral used up)": money(event.bankruptcy_price),
+            "bankruptcy price (collateral used up)": price_text(event.bankruptcy_price),
             "went to the insurance fund": money(event.insurance_fund_contribution),
             "the trader lost": money(event.collateral_lost),
             "wallet balance after": money(event.wallet_after),
         }
     return pd.DataFrame(columns)
+
+
+def partial_close_check(leverage=50, fraction=0.1, fee_rate=BINANCE_LIQUIDATION_FEE):
+    """Could Binance's partial close save the trade? Only where the maintenance rate is above the fee.
+
+    At the liquidation price the margin balance equals the maintenance margin. Selling a
+    ``fraction`` of the position there takes ``fee_rate x fraction x notional`` out of the
+    margin balance as liquidation fee, and lowers the maintenance margin by the rate of the
+    tier it sells from times the same notional. The account is compliant again only if the
+    second is larger: ``MMR > fee rate``. Returns the lines to print.
+    """
+    tiers = tier_table(SYMBOL)
+    account, position = open_trade("isolated", leverage)
+    lp = account.liquidation_price(position)
+    notional = position.size * lp
+    sold = fraction * notional
+    fee = fee_rate * sold
+    freed = tiers.maintenance_margin(notional) - tiers.maintenance_margin(notional - sold)
+    tier = tiers.tier_for(notional)
+    above = next((t for t in tiers.tiers if t.mmr > fee_rate), None)
+    lines = [
+        f"Binance's {SYMBOL} liquidation fee: {percent(fee_rate)} of what a liquidation sells",
+        f"the {leverage}x isolated trade at its liquidation price {price_text(lp)}: notional {usdt(notional)}, "
+        f"tier {tier.tier}, MMR {percent(tier.mmr)}",
+        f"selling {percent(fraction, 0)} of it there: fee {usdt(fee)} out of the margin balance, "
+        f"maintenance margin {usdt(freed)} lower: {'compliant again' if freed > fee else 'still short'}",
+    ]
+    if above is not None:
+        lines.append(f"the maintenance rate is above the fee from tier {above.tier} on "
+                     f"({money(above.floor, 0)} USDT of notional and more, MMR {percent(above.mmr)})")
+    return "\n".join(lines)
 
 
 # ----------------------------------------------------------------- several positions
@@ -138,7 +170,7 @@ def shared_collateral_table(eth_prices=(3_000, 2_900, 2_800, 2_700, 2_600, 2_500
             account, btc, eth = btc_eth_account(mode)
             account.mark({"ETHUSDT": eth_price})
             row[(mode, "equity")] = money(account.equity)
-            row[(mode, "BTC liq. price")] = money(account.liquidation_price(btc))
+            row[(mode, "BTC liq. price")] = price_text(account.liquidation_price(btc))
             row[(mode, "ETH position")] = "open" if eth.is_open else "liquidated"
         rows.append(row)
     frame = pd.DataFrame(rows).set_index("ETH price")
@@ -252,10 +284,23 @@ def add_margin_table(amounts=(0, 100, 200, 400, 900), leverage=50):
     return pd.DataFrame(rows).set_index("margin added")
 
 
-def auto_add_events(leverage=50, price=30_000):
-    """The isolated trade with auto-add margin on, marked straight down to ``price``: each event, in order."""
+def event_line(event):
+    """One engine event as the lesson writes it: amounts in USDT, prices on the contract's tick."""
+    if event.kind == "margin_added":
+        how = "auto-added" if event.automatic else "added"
+        return (f"{how} {usdt(event.amount)} at {price_text(event.price, event.symbol)}: liquidation price "
+                f"{price_text(event.liquidation_price_before, event.symbol)} -> "
+                f"{price_text(event.liquidation_price_after, event.symbol)}")
+    if event.kind == "liquidation":
+        return (f"{event.symbol} {event.side} {event.mode} liquidated at {price_text(event.price, event.symbol)}: "
+                f"lost {usdt(event.collateral_lost)}")
+    return event.describe()
+
+
+def auto_add_events(leverage=50, mark=30_000):
+    """The isolated trade with auto-add margin on, marked straight down to ``mark``: each event, in order."""
     account, _ = open_trade("isolated", leverage, auto_add=True)
-    return [e.describe() for e in account.mark({SYMBOL: price})]
+    return [event_line(e) for e in account.mark({SYMBOL: mark})]
 
 
 CRASH_ACCOUNTS = {
@@ -284,7 +329,7 @@ def crash_table(name="crash_50", leverage=50, n=120):
         rows.append({
             "setting": label,
             "auto-adds": sum(e.kind == "margin_added" for e in events),
-            "liquidated at": money(liquidation[-1].price) if liquidation else "not liquidated",
+            "liquidated at": price_text(liquidation[-1].price) if liquidation else "not liquidated",
             "lost": money(WALLET - float(timeline["wallet_balance"].iloc[-1])),
             "final wallet": money(float(timeline["wallet_balance"].iloc[-1])),
         })
@@ -341,9 +386,9 @@ _TITLES = {
 
 def _liq_readout(s):
     if not s["open"]:
-        return f"hit at {money(s['liquidated_at'])}"
+        return f"hit at {price_text(s['liquidated_at'])}"
     lp = s["liquidation_price"]
-    return f"{money(lp)} ({percent(lp / ENTRY - 1, sign=True)})" if lp > 0 else "none (0 or below)"
+    return f"{price_text(lp)} ({percent(lp / ENTRY - 1, sign=True)})" if lp > 0 else "none (0 or below)"
 
 
 def _pair(iso, cross, sign=False):

@@ -1,6 +1,7 @@
-"""Lesson 4's model: the seeds' trade in the engine's account, and the same numbers as curves.
+"""Lesson 4's model: the lesson's trade in the engine's account, and the same numbers as curves.
 
-The lesson's trade is the seeds' one: a 1,000 USDT account puts 100 USDT of margin
+The lesson's trade is the one of Richra's article on isolated vs cross margin risk:
+a 1,000 USDT account puts 100 USDT of margin
 on a BTCUSDT long at 50,000 USDT. Its size depends on the leverage
 (``size = 100 x leverage / 50,000``): 0.02 BTC at 10x, 0.1 BTC at 50x. No trading
 fees are charged in this lesson, so every figure is exact to the cent; fees come
@@ -18,6 +19,7 @@ check that both agree at every grid price. :mod:`.lesson4` lays these numbers ou
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import lru_cache
 
 import numpy as np
@@ -29,13 +31,23 @@ from ...engine.account import Account
 from ...engine.specs import contract, tier_table
 
 SYMBOL = "BTCUSDT"
-WALLET = 1_000.0  # the seeds' account
-MARGIN = 100.0  # the seeds' trade: 100 USDT of margin
+WALLET = 1_000.0  # the account of Richra's article
+MARGIN = 100.0  # its trade: 100 USDT of margin
 ENTRY = 50_000.0
 PRICE_LOW, PRICE_HIGH = 20_000.0, 52_000.0  # the dashboard's price range
 GRID = np.linspace(PRICE_LOW, PRICE_HIGH, 65)  # every 500 USDT; the curves are straight between jumps
 _STEP = 1e-3  # a curve's jump at a liquidation price is drawn between LP + _STEP and LP - _STEP
 MODES = ("isolated", "cross")
+
+
+def price_text(value, symbol=SYMBOL):
+    """A price as the lesson writes it: thousands separators, on the contract's tick (0.1 USDT for BTCUSDT).
+
+    >>> price_text(49_196.787), price_text(3_000, "ETHUSDT")
+    ('49,196.8', '3,000.00')
+    """
+    decimals = max(0, -Decimal(str(contract(symbol).tick_size)).normalize().as_tuple().exponent)
+    return money(value, decimals)
 
 
 # ----------------------------------------------------------------- the trade

@@ -7,6 +7,10 @@ folder), or wherever ``MARGINCOURSE_PROGRESS`` points; :func:`load`, :func:`reco
 :func:`table` also take the file as ``path=``. It is written atomically
 (:func:`margincourse.basics.files.write_atomically`), and a missing or corrupted file is
 simply started afresh: a progress file can never break a check. The grader never reads it.
+
+The record is ``{exercise: {question: {"correct": bool, "time": "..."}}}`` and holds no points:
+:func:`table` weighs each question by the points given to it (``points=``, read by
+``mc.progress()`` from the exercise notebooks as the grader reads them), 1 point each otherwise.
 """
 
 from __future__ import annotations
@@ -25,15 +29,34 @@ FILENAME = ".margincourse_progress.json"
 PROGRESS = "MARGINCOURSE_PROGRESS"  # the environment variable that names the file (the grader sets it for a kernel)
 
 
+def course_folder() -> Path | None:
+    """The nearest folder at or above the current one that holds ``notebooks/`` or ``exercises/``."""
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        if (folder / "notebooks").is_dir() or (folder / "exercises").is_dir():
+            return folder
+    return None
+
+
 def progress_path() -> Path:
     """Where this learner's progress is kept."""
     if os.environ.get(PROGRESS):
         return Path(os.environ[PROGRESS])
-    here = Path.cwd()
-    for folder in (here, *here.parents):
-        if (folder / "notebooks").is_dir() or (folder / "exercises").is_dir():
-            return folder / FILENAME
-    return here / FILENAME
+    return (course_folder() or Path.cwd()) / FILENAME
+
+
+def exercises_folder() -> Path | None:
+    """The exercise notebooks that say how many points each question is worth.
+
+    ``exercises/`` of the course folder (:func:`course_folder`), else of the source checkout
+    the package runs from; None when there is neither (the package installed and used
+    elsewhere: then every question counts 1 point).
+    """
+    course = course_folder()
+    for folder in (course / "exercises" if course else None, Path(__file__).resolve().parents[2] / "exercises"):
+        if folder is not None and folder.is_dir():
+            return folder
+    return None
 
 
 def load(path=None) -> dict:
@@ -65,16 +88,26 @@ def record(exercise: str, question: str, correct: bool, path=None) -> None:
         pass  # a read-only folder: the check still printed its verdict
 
 
-def table(path=None) -> pd.DataFrame:
-    """Questions answered correctly per exercise, out of the questions it has (``path``: see :func:`load`)."""
-    data = load(path)
+def table(path=None, points=None) -> pd.DataFrame:
+    """Progress per exercise, then ``overall``: questions and points.
+
+    Columns: ``correct`` of ``questions`` (questions answered correctly, out of the
+    exercise's questions), ``earned`` of ``possible`` (their points) and ``share``
+    (``earned / possible``, 0 to 1). ``points``: ``{exercise: {question: points}}``,
+    what each question is worth (the grader's points, see ``mc.progress()``); a question
+    not in it counts 1 point. ``path``: the progress file (see :func:`load`).
+    """
+    data, points = load(path), points or {}
     rows = []
     for name in exercise_names():
-        total = len(questions_of(name))
-        done = sum(1 for q, v in data.get(name, {}).items() if v.get("correct") and q in questions_of(name))
-        rows.append({"exercise": name, "correct": done, "questions": total, "done": done / total if total else 0.0})
+        questions = questions_of(name)
+        weight = {q: float(points.get(name, {}).get(q, 1.0)) for q in questions}
+        right = [q for q, v in data.get(name, {}).items() if q in questions and isinstance(v, dict) and v.get("correct")]
+        earned, possible = float(sum(weight[q] for q in right)), float(sum(weight.values()))
+        rows.append({"exercise": name, "correct": len(right), "questions": len(questions),
+                     "earned": earned, "possible": possible, "share": earned / possible if possible else 0.0})
     frame = pd.DataFrame(rows).set_index("exercise")
-    overall = frame[["correct", "questions"]].sum()
-    frame.loc["overall"] = [overall["correct"], overall["questions"], overall["correct"] / max(overall["questions"], 1)]
+    total = frame[["correct", "questions", "earned", "possible"]].sum()
+    frame.loc["overall"] = [*total, total["earned"] / total["possible"] if total["possible"] else 0.0]
     frame[["correct", "questions"]] = frame[["correct", "questions"]].astype(int)
     return frame

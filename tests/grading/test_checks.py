@@ -104,7 +104,7 @@ def test_latest_verdict_wins_and_other_questions_are_kept(small_key, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines == [
         "✘ q1: not yet. It looks like you forgot to divide by the leverage.",
-        "✔ q2: correct. Yes: same size, same move.",
+        "✔ q2: correct. Same size, same move.",
         "✔ q1: correct.",
     ]
     assert _recorded(small_key) == {NAME: {"q1": True, "q2": True}}
@@ -202,7 +202,7 @@ def test_answer_raising_in_eq_never_crashes_the_check(small_key, capsys, questio
 
 def test_str_answer_raising_in_eq_and_lower_is_read_by_its_text(small_key, capsys):
     checks.exercise(NAME)("q2", StrThatRaises(" B "))
-    assert capsys.readouterr().out == "✔ q2: correct. Yes: same size, same move.\n"
+    assert capsys.readouterr().out == "✔ q2: correct. Same size, same move.\n"
 
 
 def test_function_returning_a_strange_number_never_crashes_the_check(small_key, capsys):

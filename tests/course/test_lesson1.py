@@ -17,8 +17,9 @@ def test_figures_match_the_engine():
 
 def test_leverage_table():
     table = lesson1.leverage_table(0.02, 50_000)
-    assert table.loc["125x", "initial margin (USDT)"] == 8.0
-    assert table.loc["10x", "move that wipes out the margin"] == "10.0 %"
+    assert table.loc["125x", "initial margin (USDT)"] == "8.00"
+    assert table.loc["1x", "initial margin (USDT)"] == "1,000.00"
+    assert table.loc["10x", "move that wipes out the margin"] == "-10.0 %"
     # -125 % at 125x is only the formula: an isolated 125x long is liquidated at about -0.40 % (tier 1,
     # MMR 0.4 %: LP = EP x (1 - 1/125) / (1 - 0.004)), so its loss stops at the margin
     column = "isolated long liquidated before -1 %?"
@@ -42,6 +43,58 @@ def test_large_positions_cannot_use_125x():
     dashboard = lesson1.dashboard()
     readout = dashboard.set(size=1.0, price=150_000.0, leverage=125)
     assert "leverage must be between 1 and 100" in readout["note"]
+
+
+def _figure_state(dashboard):
+    """The colour of the leverage line and the visible texts written across the figure."""
+    line = dashboard.renderer.animated[0]
+    texts = [t.get_text() for t in dashboard.figure.texts if t.get_visible() and t.get_text()]
+    return line.get_color(), texts
+
+
+def test_a_refused_leverage_greys_the_figure_and_says_why():
+    """The figure never shows the last accepted numbers as if they were current."""
+    dashboard = lesson1.dashboard()
+    colour, texts = _figure_state(dashboard)
+    assert texts == [] and colour != lesson1.REFUSED_GREY
+    accepted = dashboard._png
+    dashboard.set(size=1.0, price=150_000.0, leverage=125)
+    colour, texts = _figure_state(dashboard)
+    assert colour == lesson1.REFUSED_GREY
+    assert len(texts) == 1 and texts[0].startswith("Refused")
+    assert "leverage must be between 1 and 100" in texts[0].replace("\n", " ")  # the readout has the rest
+    assert dashboard._png != accepted
+    dashboard.set(size=1.0, price=150_000.0, leverage=100)  # allowed again: the figure is live again
+    colour, texts = _figure_state(dashboard)
+    assert texts == [] and colour != lesson1.REFUSED_GREY
+    assert dashboard.message == ""
+
+
+def test_long_and_short_mirror_each_other():
+    table = lesson1.long_and_short(size=0.02, entry_price=50_000, exits=(49_500, 50_500))
+    gain = mc.unrealized_pnl("long", 50_000, 0.02, 50_500)
+    assert gain == pytest.approx(10)  # 0.02 x 500
+    up, down = table.loc["50,500"], table.loc["49,500"]
+    assert up["price move"] == "+1.00 %" and down["price move"] == "-1.00 %"
+    assert up["long PnL, +1 x size x (exit - entry)"] == f"+{gain:,.2f} USDT" == down["short PnL, -1 x size x (exit - entry)"]
+    assert up["short PnL, -1 x size x (exit - entry)"] == f"-{gain:,.2f} USDT" == down["long PnL, +1 x size x (exit - entry)"]
+
+
+def test_worked_example_steps():
+    table = lesson1.worked_example(size=0.05, price=60_000, leverage=25, move=0.02)
+    results = list(table["result"])
+    assert results[0] == "3,000.00 USDT" and results[1] == "120.00 USDT"  # 0.05 x 60,000; / 25
+    assert results[2] == "+60.00 USDT, return on margin +50 %"  # 0.05 x 1,200 = 60 = half of 120
+    assert results[3] == "-60.00 USDT, return on margin -50 %"
+
+
+def test_contract_facts_are_the_shipped_spec():
+    facts = lesson1.contract_facts("BTCUSDT")
+    spec = mc.contract("BTCUSDT")
+    assert facts.loc["contract size", "value"] == f"{spec.contract_size:g} BTC" == "0.0001 BTC"
+    assert facts.loc["price tick", "value"] == "0.1 USDT"
+    assert facts.loc["maximum leverage", "value"] == "125x"
+    assert all(len(text) <= 50 for text in facts["what it means"])  # pandas cuts longer cells with "..."
 
 
 @pytest.mark.parametrize("index", range(3))

@@ -1,17 +1,21 @@
-"""Lesson 1, initial margin: notional, leverage, and return on margin."""
+"""Lesson 1, initial margin: long and short, notional, leverage, and return on margin."""
 
 from __future__ import annotations
+
+import textwrap
 
 import numpy as np
 import pandas as pd
 
-from ...basics.formatting import percent, usdt
+from ...basics.errors import MarginInputError
+from ...basics.formatting import money, percent, usdt
 from ...engine import formulas
-from ..plots import new_figure, styled
+from ..plots import COLORS, new_figure, styled
 from ...engine.specs import contract, tier_table
 from ..widgets import Dashboard, Question, leverage_slider, price_slider, size_slider
 
 MOVES = np.linspace(-0.15, 0.15, 301)  # price moves from -15 % to +15 %
+REFUSED_GREY = "#bbbbbb"  # the colour of a figure the exchange would refuse to compute
 
 
 def figures(size, price, leverage, symbol="BTCUSDT"):
@@ -31,6 +35,36 @@ def figures(size, price, leverage, symbol="BTCUSDT"):
     }
 
 
+def long_and_short(size=0.02, entry_price=50_000.0, exits=(49_500.0, 50_500.0)):
+    """The profit or loss of a long and of a short of ``size`` BTC opened at ``entry_price``, closed at each exit.
+
+    PnL = side x size x (exit - entry), side +1 for a long and -1 for a short
+    (:func:`margincourse.unrealized_pnl`).
+    """
+    rows = []
+    for exit_price in exits:
+        rows.append({
+            "BTC moves to (USDT)": money(exit_price, 0),
+            "price move": percent(exit_price / entry_price - 1, sign=True),
+            "long PnL, +1 x size x (exit - entry)": usdt(formulas.unrealized_pnl("long", entry_price, size, exit_price),
+                                                         sign=True),
+            "short PnL, -1 x size x (exit - entry)": usdt(formulas.unrealized_pnl("short", entry_price, size, exit_price),
+                                                          sign=True),
+        })
+    return pd.DataFrame(rows).set_index("BTC moves to (USDT)")
+
+
+def contract_facts(symbol="BTCUSDT"):
+    """The contract specification the course ships, one line per fact."""
+    spec = contract(symbol)
+    rows = [
+        ("contract size", f"{spec.contract_size:g} {spec.base}", "whole contracts only: also the size step"),
+        ("price tick", f"{spec.tick_size:g} {spec.quote}", "prices move in whole ticks"),
+        ("maximum leverage", f"{spec.max_leverage:g}x", "for small positions (lesson 2)"),
+    ]
+    return pd.DataFrame(rows, columns=[symbol, "value", "what it means"]).set_index(symbol)
+
+
 def leverage_table(size=0.02, price=50_000.0, leverages=(1, 2, 5, 10, 20, 50, 100, 125), exchange="binance"):
     """Initial margin and return on margin across leverages, for one position.
 
@@ -47,14 +81,31 @@ def leverage_table(size=0.02, price=50_000.0, leverages=(1, 2, 5, 10, 20, 50, 10
         fall = lp / price - 1
         rows.append({
             "leverage": f"{leverage}x",
-            "initial margin (USDT)": round(f["initial margin"], 2),
+            "initial margin (USDT)": money(f["initial margin"]),
             "return on margin, price +1 %": percent(f["return on margin for a 1 % move"], 0, sign=True),
             "return on margin, price -1 %": percent(-f["return on margin for a 1 % move"], 0, sign=True),
-            "move that wipes out the margin": percent(f["price move that equals the whole margin"], 1),
+            "move that wipes out the margin": percent(-f["price move that equals the whole margin"], 1),
             "isolated long liquidated before -1 %?": (f"yes, at {percent(fall, sign=True)}: loss stops at -100 %"
                                                       if fall > -0.01 else "no"),
         })
     return pd.DataFrame(rows).set_index("leverage")
+
+
+def worked_example(size=0.05, price=60_000.0, leverage=25, move=0.02):
+    """A position step by step: notional, initial margin, and the PnL and return on margin of a move each way."""
+    value = formulas.notional(size, price)
+    margin = formulas.initial_margin(size, price, leverage)
+    rows = [
+        ("1. notional = size x price", f"{size:g} x {money(price, 0)}", usdt(value)),
+        ("2. initial margin = notional / leverage", f"{money(value)} / {leverage}", usdt(margin)),
+    ]
+    for n, step in ((3, move), (4, -move)):
+        exit_price = price * (1 + step)
+        pnl = formulas.unrealized_pnl("long", price, size, exit_price)
+        rows.append((f"{n}. BTC {percent(step, 0, sign=True)}: PnL of the long",
+                     f"{size:g} x ({money(exit_price, 0)} - {money(price, 0)})",
+                     f"{usdt(pnl, sign=True)}, return on margin {percent(pnl / margin, 0, sign=True)}"))
+    return pd.DataFrame(rows, columns=["step", "computation", "result"]).set_index("step")
 
 
 def _readout(f):
@@ -62,14 +113,26 @@ def _readout(f):
         "notional": usdt(f["notional"]),
         "initial margin = notional / leverage": usdt(f["initial margin"]),
         "PnL if price moves 1 %": usdt(f["PnL if price moves 1 %"]),
-        "return on margin for a 1 % move": percent(f["return on margin for a 1 % move"], 1),
+        "return on margin for a 1 % move": percent(f["return on margin for a 1 % move"]),
         "price move that equals the whole margin": percent(f["price move that equals the whole margin"]),
     }
 
 
+def refusal_text(error, width=46):
+    """What a refused figure says, short enough to read at a glance (the readout gives the whole reason):
+    ``leverage must be between 1 and 100 for BTCUSDT at ... got 125`` is written up to its "for"."""
+    reason = str(error).split(" for ")[0]
+    return "Refused by the exchange:\n" + textwrap.fill(reason, width)
+
+
 @styled
 def dashboard(size=0.02, price=50_000.0, leverage=10):
-    """Sliders for size, price and leverage; the return on margin for every price move."""
+    """Sliders for size, price and leverage; the return on margin for every price move.
+
+    A combination the exchange would refuse (a leverage above what the size's tier allows)
+    greys the figure out and writes the refusal across it, so no number is left standing as if
+    it were current; the readout says the same.
+    """
     spec = contract("BTCUSDT")
     controls = {
         "size": size_slider(size, spec.contract_size, 1.0, spec.contract_size),
@@ -77,25 +140,40 @@ def dashboard(size=0.02, price=50_000.0, leverage=10):
         "leverage": leverage_slider(leverage, int(spec.max_leverage)),
     }
     figure, ax = new_figure()
-    (line,) = ax.plot(MOVES * 100, MOVES * 100 * leverage, label="your leverage")
+    (line,) = ax.plot(MOVES * 100, MOVES * 100 * leverage, color=COLORS["equity"], label="your leverage")
     ax.plot(MOVES * 100, MOVES * 100, color="#7f7f7f", linewidth=1, label="1x (no leverage)")
-    ax.axhline(-100, color="#d62728", linestyle=":", label="whole margin lost (-100 %)")
-    ax.axvline(0, color="#1f77b4", linestyle="--", linewidth=1, label="no move (entry price)")
-    margin_gone = ax.axvline(-100 / leverage, color="#d62728", label="fall that uses up the margin")
+    ax.axhline(-100, color=COLORS["liquidation"], linestyle=":", label="whole margin lost (-100 %)")
+    ax.axvline(0, color=COLORS["entry"], linestyle="--", linewidth=1, label="no move (entry price)")
+    margin_gone = ax.axvline(-100 / leverage, color=COLORS["liquidation"], label="fall that uses up the margin")
+    refusal = figure.text(0.5, 0.5, "", ha="center", va="center", fontsize=12, color=COLORS["liquidation"],
+                          bbox={"boxstyle": "round,pad=0.6", "facecolor": "white", "edgecolor": COLORS["liquidation"]},
+                          visible=False)
     ax.set_xlabel("price move (%)")
     ax.set_ylabel("return on margin (%)")
     ax.set_ylim(-200, 200)
     ax.set_title("Leverage multiplies the price move, both ways")
     ax.legend(loc="upper left")
 
+    def show(refused_by=None):
+        """Colour the moving lines (grey when refused) and show or hide the refusal."""
+        line.set_color(REFUSED_GREY if refused_by else COLORS["equity"])
+        margin_gone.set_color(REFUSED_GREY if refused_by else COLORS["liquidation"])
+        refusal.set_text(refusal_text(refused_by) if refused_by else "")
+        refusal.set_visible(refused_by is not None)
+
     def update(size, price, leverage):
-        f = figures(size, price, leverage)
+        try:
+            f = figures(size, price, leverage)
+        except MarginInputError as error:
+            show(refused_by=error)
+            raise
+        show()
         line.set_ydata(MOVES * 100 * leverage)
         margin_gone.set_xdata([-100 / leverage] * 2)
         return _readout(f)
 
     return Dashboard("Initial margin: move size, price and leverage", controls, figure, update,
-                     animated=[line, margin_gone],
+                     animated=[line, margin_gone, refusal],
                      note="Return on margin is the PnL divided by the margin you put up.")
 
 

@@ -46,11 +46,68 @@ def test_dashboard_every_corner_renders_fast_and_clean(dashboard):
     dashboard.set(**defaults)
 
 
+def _refusal_texts(dashboard):
+    return [t.get_text() for t in dashboard.figure.texts if t.get_visible() and t.get_text()]
+
+
 def test_dashboard_refuses_too_much_leverage_with_a_reason(dashboard):
     dashboard.set(size=20.0, entry_price=60_000.0, leverage=100, mark_price=60_000.0)
     assert "refuse" in dashboard.message and "between 1 and 75" in dashboard.message
+    (text,) = _refusal_texts(dashboard)  # the figure says so too, and its moving lines are grey
+    assert text.startswith("Refused") and "between 1 and 75" in text.replace("\n", " ")
+    ratio_line = dashboard.renderer.animated[1]
+    assert ratio_line.get_color() == lesson2.REFUSED_GREY
     dashboard.set(size=20.0, entry_price=60_000.0, leverage=20, mark_price=58_000.0)
     assert dashboard.message == ""
+    assert _refusal_texts(dashboard) == [] and ratio_line.get_color() != lesson2.REFUSED_GREY
+
+
+def _on_chart(dashboard):
+    """Where the ratio curve and the mark marker are, against the right panel's limits."""
+    right = dashboard.figure.axes[1]
+    ratio_line, mark_dot = dashboard.renderer.animated[1], dashboard.renderer.animated[4]
+    y = np.asarray(ratio_line.get_ydata(), dtype=float)
+    (mark_x,), (mark_y,) = mark_dot.get_data()
+    return right.get_xlim(), right.get_ylim(), y[np.isfinite(y)], float(mark_x), float(mark_y), mark_dot.get_marker()
+
+
+def test_ratio_curve_and_marker_stay_on_the_chart(dashboard):
+    """The curve stops at the top of the axis (no spike clipped at the edge) and is labelled there;
+    the marker is drawn whole, as a triangle at the top when the ratio is off the chart."""
+    top = lesson2.RATIO_TOP
+    cases = [*corners(dashboard), dict(size=20.0, entry_price=60_000.0, leverage=20, mark_price=58_000.0),
+             dict(size=20.0, entry_price=60_000.0, leverage=20, mark_price=57_100.0),   # between LP and BP
+             dict(size=0.02, entry_price=50_000.0, leverage=10, mark_price=40_000.0)]   # past bankruptcy
+    for values in cases:
+        readout = dashboard.set(**values)
+        if dashboard.message:
+            continue
+        (x0, x1), (y0, y1), y, mark_x, mark_y, marker = _on_chart(dashboard)
+        assert y1 == top and y0 == 0
+        assert np.all(y <= top + 1e-9), values
+        assert x0 < mark_x < x1 and 0 <= mark_y < top, values  # never on an edge, where half of it is cut
+        ratio = dashboard.figure.axes[1]
+        labels = [t.get_text() for t in ratio.texts if t.get_visible() and t.get_text()]
+        f = lesson2.position_figures(**values)
+        if not np.isfinite(f["margin ratio"]) or f["margin ratio"] * 100 > top:
+            assert marker == "^", values
+        else:
+            assert marker == "o" and mark_y == pytest.approx(f["margin ratio"] * 100), values
+        if y.size and y.max() == pytest.approx(top):
+            assert any(f"above {top:g} %" in label for label in labels), values
+    dashboard.set(size=20.0, entry_price=60_000.0, leverage=20, mark_price=58_000.0)
+
+
+def test_ratio_curve_reaches_the_top_exactly_where_it_leaves():
+    table = mc.tier_table("BTCUSDT", "binance")
+    grid = np.linspace(40_000, 80_000, 401)
+    margin = mc.initial_margin(20, 60_000, 20)
+    prices, ratios, exit_price = lesson2._ratio_curve(table, 20, 60_000, margin, grid)
+    assert 57_000 < exit_price < 57_325.11  # between the bankruptcy and the liquidation price
+    i = int(np.flatnonzero(prices == exit_price)[0])
+    assert ratios[i] == lesson2.RATIO_TOP and np.all(np.isnan(ratios[:i]))
+    balance = margin + 20 * (exit_price - 60_000)
+    assert table.maintenance_margin(20 * exit_price) / balance * 100 == pytest.approx(lesson2.RATIO_TOP, rel=0.02)
 
 
 def test_dashboard_readout_matches_the_engine(dashboard):
@@ -161,6 +218,29 @@ def test_leverage_cap_table():
         assert row["max leverage"] == f"{tier.max_leverage:g}x"
         assert float(row["maintenance / initial"]) == pytest.approx(tier.mmr * tier.max_leverage, abs=0.005)
         assert 0.4 <= tier.mmr * tier.max_leverage <= 0.5  # "about one half" in every tier
+
+
+def test_tier_caption_and_first_rows():
+    caption = lesson2.tier_caption("binance")
+    assert caption.startswith("Binance USD") and "BTCUSDT" in caption and "\u24c8" not in caption
+    assert caption.endswith(mc.tier_table("BTCUSDT", "binance").as_of)
+    assert "0.06 % taker fee added to every rate" in lesson2.tier_caption("bitget")
+    assert list(lesson2.tier_frame("binance", rows=5).index) == [1, 2, 3, 4, 5]
+
+
+def test_worked_example_table_is_the_engines():
+    table = lesson2.worked_example(size=20, entry_price=60_000, leverage=10, mark_price=57_000)
+    results = list(table["result"])
+    assert results[0] == "1,200,000.00 USDT"
+    assert results[1] == "MMR 0.65 %, amount 950 USDT"
+    assert results[2] == "6,850.00 USDT"  # 1,200,000 x 0.65 % - 950
+    assert results[3] == "120,000.00 USDT"
+    assert results[4] == "-60,000.00 USDT"
+    assert results[5] == "60,000.00 USDT"
+    assert results[6] == "6,460.00 USDT"  # 1,140,000 x 0.65 % - 950
+    assert results[7] == "10.8 %"  # 6,460 / 60,000
+    lp = mc.liquidation_price_for_tiers("long", 60_000, 20, 120_000, mc.tier_table("BTCUSDT", "binance"))
+    assert results[8].startswith(f"{lp:,.2f} USDT")
 
 
 def test_tier_frames():

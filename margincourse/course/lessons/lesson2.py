@@ -1,8 +1,8 @@
 """Lesson 2, maintenance margin: risk tiers, the maintenance amount, margin balance and margin ratio.
 
 Every number comes from the engine (:mod:`margincourse.engine.formulas`, :mod:`margincourse.engine.specs`);
-this module only arranges it for the lesson: tables, two figures, the dashboard and
-the questions.
+this module only arranges it for the lesson: tables, the worked example, two figures, the dashboard
+and the questions.
 """
 
 from __future__ import annotations
@@ -11,16 +11,18 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from ...basics.errors import MarginInputError
 from ...basics.formatting import money, percent, usdt
 from ...engine import formulas
 from ..plots import COLORS, Picture, new_figure, plot_maintenance_curve, styled, usdt_axis
 from ...engine.specs import contract, tier_table
 from ..widgets import Dashboard, Question, leverage_slider, price_slider, size_slider
+from .lesson1 import REFUSED_GREY, refusal_text
 
 SYMBOL = "BTCUSDT"
 PRICE_RANGE = (40_000.0, 80_000.0)  # entry and mark price sliders, USDT: narrow enough to see the ratio climb
 SIZE_MAX = 50.0  # BTC; 50 BTC x 80,000 USDT = 4 million USDT notional (Binance tier 4)
-RATIO_TOP = 150.0  # top of the margin-ratio axis, in %
+RATIO_TOP = 150.0  # top of the margin-ratio axis, in %: above it the curve stops and an arrow says so
 
 #: Exchanges whose shipped maintenance amounts were not published by the exchange but computed by the
 #: course (see the tier file's "source"): Bitget's June 2025 article lists brackets and rates only, and
@@ -29,6 +31,10 @@ RATIO_TOP = 150.0  # top of the margin-ratio axis, in %
 COMPUTED_OFFSETS = {"bitget": "offset, computed by the course (USDT)"}
 
 
+def exchange_label(table):
+    """The exchange's name as the lesson writes it: "Binance USD-M", not the data file's "USDⓈ-M"
+    (the Ⓢ glyph is missing from many fonts and shows as a box)."""
+    return table.exchange_name.replace("USDⓈ-M", "USD-M")
 
 
 # --------------------------------------------------------------------------- the numbers of one position
@@ -104,8 +110,19 @@ def ratio_table(size=0.02, entry_price=50_000.0, leverage=10, marks=(50_000.0, 4
 # --------------------------------------------------------------------------- tier tables
 
 
-def tier_frame(exchange="binance", symbol=SYMBOL):
-    """``tier_table(...).to_frame()`` with whole-number USDT columns and rates in percent, for reading."""
+def tier_caption(exchange="binance", symbol=SYMBOL):
+    """One line naming the table: exchange, symbol, date of the snapshot, and the fee term if there is one."""
+    table = tier_table(symbol, exchange)
+    fee = (f"; {percent(table.maintenance_fee_rate)} taker fee added to every rate"
+           if table.maintenance_fee_rate else "")
+    return f"{exchange_label(table)} {table.symbol} risk tiers, as of {table.as_of}{fee}"
+
+
+def tier_frame(exchange="binance", symbol=SYMBOL, rows=None):
+    """``tier_table(...).to_frame()`` with whole-number USDT columns and rates in percent, for reading.
+
+    ``rows`` keeps only the first tiers (the lesson shows five; the rest continue the pattern).
+    """
     table = tier_table(symbol, exchange)
     frame = table.to_frame()
     for column in ("notional from (USDT)", "notional to (USDT)", "maintenance amount (USDT)"):
@@ -117,7 +134,7 @@ def tier_frame(exchange="binance", symbol=SYMBOL):
     if table.maintenance_fee_rate:
         _, _, rates, _ = table.columns()
         frame[f"rate applied (MMR + {percent(table.maintenance_fee_rate)} fee)"] = [percent(r) for r in rates]
-    return frame
+    return frame if rows is None else frame.head(rows)
 
 
 def chain_table(exchange="binance", symbol=SYMBOL):
@@ -265,6 +282,38 @@ def bitget_announcement_example(size=3.0, mark_price=110_000.0, tier1_cap=200_00
     }
 
 
+def worked_example(size=20.0, entry_price=60_000.0, leverage=10, mark_price=57_000.0, exchange="binance",
+                   symbol=SYMBOL):
+    """An isolated long step by step: its tier and maintenance margin, then margin balance and margin ratio
+    after the mark price has moved. Every number from :func:`position_figures` and the engine."""
+    table = tier_table(symbol, exchange)
+    at_entry = position_figures(size, entry_price, leverage, entry_price, exchange, symbol)
+    now = position_figures(size, entry_price, leverage, mark_price, exchange, symbol)
+    t = at_entry["tier"]
+    rows = [
+        ("1. notional = size x price", f"{size:g} x {money(entry_price, 0)}", usdt(at_entry["notional"])),
+        ("2. its risk tier", f"tier {t.tier}: {money(t.floor, 0)} to {money(t.cap, 0)} USDT",
+         f"MMR {percent(t.mmr)}, amount {usdt(t.maintenance_amount, 0)}"),
+        ("3. maintenance margin = notional x MMR - amount",
+         f"{money(at_entry['notional'], 0)} x {percent(t.mmr)} - {money(t.maintenance_amount, 0)}",
+         usdt(table.maintenance_margin(at_entry["notional"]))),
+        (f"4. margin at {leverage}x = notional / leverage", f"{money(at_entry['notional'], 0)} / {leverage}",
+         usdt(now["margin"])),
+        (f"5. mark price falls to {money(mark_price, 0)}: unrealized PnL",
+         f"{size:g} x ({money(mark_price, 0)} - {money(entry_price, 0)})", usdt(now["unrealized PnL"])),
+        ("6. margin balance = margin + unrealized PnL", f"{money(now['margin'])} + ({money(now['unrealized PnL'])})",
+         usdt(now["margin balance"])),
+        ("7. maintenance margin at the mark price",
+         f"{money(now['notional'], 0)} x {percent(now['rate'])} - {money(now['maintenance amount'], 0)}",
+         usdt(now["maintenance margin"])),
+        ("8. margin ratio = maintenance margin / margin balance",
+         f"{money(now['maintenance margin'])} / {money(now['margin balance'])}", ratio_text(now["margin ratio"])),
+        ("9. liquidation price (lesson 3 derives it)", "where the margin ratio reaches 100 %",
+         liquidation_text(now["liquidation price"], entry_price)),
+    ]
+    return pd.DataFrame(rows, columns=["step", "computation", "result"]).set_index("step")
+
+
 # --------------------------------------------------------------------------- figures
 
 
@@ -283,7 +332,7 @@ def _label_tiers(ax, table, max_notional, y):
     for t in table.tiers:
         left, right = t.floor, min(t.cap, max_notional)
         if left < max_notional and (right - left) > 0.1 * max_notional:
-            ax.text((left + right) / 2, y, f"tier {t.tier}", ha="center", va="top", fontsize=8,
+            ax.text((left + right) / 2, y, f"tier {t.tier}", ha="center", va="top", fontsize=9,
                     color=COLORS["bankruptcy"])
 
 
@@ -307,7 +356,7 @@ def continuity_figure(max_notional=4_000_000.0, exchange="binance", symbol=SYMBO
     _label_tiers(ax, table, max_notional, top * 1.08)
     ax.set_title("The maintenance amount removes the jump at each tier edge")
     figure.legend(loc="outside lower center", ncol=2)
-    return Picture(figure, f"Figure: maintenance margin against notional, {table.exchange_name} {symbol}, 0 to "
+    return Picture(figure, f"Figure: maintenance margin against notional, {exchange_label(table)} {symbol}, 0 to "
                            f"{usdt(max_notional, 0)}, with and without the maintenance amount")
 
 
@@ -332,14 +381,34 @@ def _readout(f, entry_price, leverage):
     }
 
 
-def _ratio_curve(table, size, entry_price, margin, grid):
-    """Margin ratio in % over ``grid`` mark prices; far above the axis where the margin balance is gone."""
+def _ratio_curve(table, size, entry_price, margin, grid, top=RATIO_TOP):
+    """The margin ratio in % over ``grid`` mark prices, drawn up to ``top`` and no further.
+
+    Returns ``(prices, ratios, exit_price)``: the curve stops where it reaches ``top`` (that
+    point is interpolated and added, so the line ends on the axis' top edge) and is NaN beyond,
+    where it keeps rising without limit towards the bankruptcy price; ``exit_price`` is where it
+    leaves the chart (NaN when it stays below ``top`` over the whole grid).
+    """
     mm = table.maintenance_margin(size * grid)
     balance = margin + size * (grid - entry_price)
-    ratio = np.full_like(grid, 1e4)
+    ratio = np.full_like(grid, np.inf)
     ok = balance > 0
     ratio[ok] = mm[ok] / balance[ok] * 100
-    return np.minimum(ratio, 1e4)
+    above = ratio > top
+    if not above.any():
+        return grid, ratio, np.nan
+    i = int(np.flatnonzero(above).max())  # the highest price still above the top
+    if i + 1 < len(grid):
+        # where the curve crosses the top, interpolated in 1 / ratio = balance / maintenance margin,
+        # which is close to a straight line in the price (the ratio itself is not)
+        x0, x1 = grid[i], grid[i + 1]
+        inv0, inv1 = 1 / ratio[i], 1 / ratio[i + 1]  # 1 / inf = 0 where the balance is gone
+        exit_price = x0 + (1 / top - inv0) * (x1 - x0) / (inv1 - inv0)
+    else:
+        exit_price = grid[i]
+    prices = np.insert(grid, i + 1, exit_price)
+    ratios = np.insert(np.where(above, np.nan, ratio), i + 1, top)
+    return prices, ratios, exit_price
 
 
 @styled
@@ -347,7 +416,11 @@ def dashboard(size=20.0, entry_price=60_000.0, leverage=20, mark_price=58_000.0)
     """Sliders for size, entry price, leverage and mark price of an isolated BTCUSDT long on Binance.
 
     Left: maintenance margin against notional across the tiers, the position marked at its
-    notional at the mark price. Right: the margin ratio for every mark price, 100 % marked.
+    notional at the mark price. Right: the margin ratio for every mark price, 100 % marked. The
+    ratio grows without limit towards the bankruptcy price, so its axis stops at ``RATIO_TOP``: the
+    curve ends there, an arrow says it goes on rising, and a mark price beyond the top shows as a
+    triangle at the top of the axis. A combination the exchange would refuse greys the figure
+    out and writes the refusal across it.
     """
     spec = contract(SYMBOL)
     table = tier_table(SYMBOL, "binance")
@@ -360,6 +433,7 @@ def dashboard(size=20.0, entry_price=60_000.0, leverage=20, mark_price=58_000.0)
     }
     top_notional = SIZE_MAX * high
     base_grid = np.linspace(low, high, 701)
+    pad = 0.03 * (high - low)  # room so a marker at either end of the price range is drawn whole
 
     figure, (left, right) = new_figure(1, 2, figsize=(9, 4.4))
     _tier_curve(left, table, top_notional)
@@ -368,15 +442,16 @@ def dashboard(size=20.0, entry_price=60_000.0, leverage=20, mark_price=58_000.0)
     left.set_ylim(0, top_mm * 1.1)
     _label_tiers(left, table, top_notional, top_mm * 1.08)
     left.plot([], [], color=COLORS["bankruptcy"], linestyle=":", linewidth=0.8, label="tier edges")
-    (position_dot,) = left.plot([], [], "o", color=COLORS["price"], markersize=7,
+    (position_dot,) = left.plot([], [], "o", color=COLORS["price"], markersize=7, clip_on=False,
                                 label="your position, at the mark price")
 
     (ratio_line,) = right.plot([], [], color=COLORS["equity"], label="margin ratio at each mark price")
     right.axhline(100, color=COLORS["liquidation"], linestyle=":", label="100 %: liquidation")
     entry_line = right.axvline(entry_price, color=COLORS["entry"], linestyle="--", linewidth=1, label="entry price")
     lp_line = right.axvline(entry_price, color=COLORS["liquidation"], linewidth=1.2, label="liquidation price")
-    (mark_dot,) = right.plot([], [], "o", color="#ff7f0e", markersize=7, label="mark price now")
-    right.set_xlim(low, high)
+    (mark_dot,) = right.plot([], [], "o", color=COLORS["cross"], markersize=7, clip_on=False, label="mark price now")
+    off_scale = right.text(0, RATIO_TOP * 0.97, "", va="top", fontsize=9, color=COLORS["equity"])
+    right.set_xlim(low - pad, high + pad)
     right.set_ylim(0, RATIO_TOP)
     right.set_xlabel("mark price (USDT)")
     right.set_ylabel("margin ratio (%)")
@@ -385,27 +460,56 @@ def dashboard(size=20.0, entry_price=60_000.0, leverage=20, mark_price=58_000.0)
     right.xaxis.set_major_locator(MaxNLocator(5))
     handles = [*left.get_legend_handles_labels()[0], *right.get_legend_handles_labels()[0]]
     figure.legend(handles=handles, loc="outside lower center", ncol=3)
+    refusal = figure.text(0.5, 0.6, "", ha="center", va="center", fontsize=12, color=COLORS["liquidation"],
+                          bbox={"boxstyle": "round,pad=0.6", "facecolor": "white", "edgecolor": COLORS["liquidation"]},
+                          visible=False)
+    colours = {position_dot: COLORS["price"], ratio_line: COLORS["equity"], entry_line: COLORS["entry"],
+               lp_line: COLORS["liquidation"], mark_dot: COLORS["cross"]}
+
+    def show(refused_by=None):
+        """Colour the moving artists (grey when refused) and show or hide the refusal."""
+        for artist, colour in colours.items():
+            artist.set_color(REFUSED_GREY if refused_by else colour)
+        refusal.set_text(refusal_text(refused_by, width=60) if refused_by else "")
+        refusal.set_visible(refused_by is not None)
+        off_scale.set_visible(refused_by is None and bool(off_scale.get_text()))
 
     def update(size, entry_price, leverage, mark_price):
-        f = position_figures(size, entry_price, leverage, mark_price)
+        try:
+            f = position_figures(size, entry_price, leverage, mark_price)
+        except MarginInputError as error:
+            show(refused_by=error)
+            raise
         position_dot.set_data([f["notional"]], [f["maintenance margin"]])
         bp, lp = f["bankruptcy price"], f["liquidation price"]
         extra = [entry_price, mark_price] + ([bp + (high - low) * step for step in np.geomspace(1e-7, 2e-2, 80)]
                                              if bp > 0 else [])
         grid = np.unique(np.concatenate([base_grid, np.clip(extra, low, high)]))
-        ratio_line.set_data(grid, _ratio_curve(table, size, entry_price, f["margin"], grid))
+        prices, ratios, exit_price = _ratio_curve(table, size, entry_price, f["margin"], grid)
+        ratio_line.set_data(prices, ratios)
+        if np.isfinite(exit_price) and low < exit_price < high:
+            right_half = exit_price > (low + high) / 2  # write the label on the side with room
+            off_scale.set_position((exit_price, RATIO_TOP * 0.97))
+            off_scale.set_horizontalalignment("right" if right_half else "left")
+            off_scale.set_text(f"rises above {RATIO_TOP:g} % ↑  " if right_half else f"  ↑ rises above {RATIO_TOP:g} %")
+        else:
+            off_scale.set_text("")
         entry_line.set_xdata([entry_price] * 2)
         lp_line.set_xdata([lp] * 2 if lp > 0 else [np.nan] * 2)
-        shown = min(f["margin ratio"] * 100, RATIO_TOP) if np.isfinite(f["margin ratio"]) else RATIO_TOP
-        mark_dot.set_data([mark_price], [shown])
+        ratio = f["margin ratio"] * 100
+        on_scale = np.isfinite(ratio) and ratio <= RATIO_TOP
+        mark_dot.set_marker("o" if on_scale else "^")
+        mark_dot.set_data([mark_price], [ratio if on_scale else RATIO_TOP * 0.96])
+        show()
         return _readout(f, entry_price, leverage)
 
     return Dashboard(
         "Maintenance margin: an isolated BTCUSDT long on Binance",
         controls, figure, update,
-        animated=[position_dot, ratio_line, entry_line, lp_line, mark_dot],
+        animated=[position_dot, ratio_line, entry_line, lp_line, mark_dot, off_scale, refusal],
         note="The margin is the initial margin (no margin added). Tier, rate and maintenance margin follow the "
-             "notional at the mark price; the leverage limit is checked at the entry notional.",
+             "notional at the mark price; the leverage limit is checked at the entry notional. Above "
+             f"{RATIO_TOP:g} % the curve leaves the chart; a triangle at the top means the ratio now is off the chart.",
     )
 
 

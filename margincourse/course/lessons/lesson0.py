@@ -23,7 +23,8 @@ COURSE = (
     (0, "00_start_here", "Start here",
      "How to use the notebooks, where things are, the course map and the vocabulary."),
     (1, "01_initial_margin", "Initial margin",
-     "Notional, leverage and the margin you post to open a position; why leverage multiplies your return both ways."),
+     "Long and short, notional, leverage and the margin you post to open a position; why leverage multiplies your "
+     "return both ways."),
     (2, "02_maintenance_margin", "Maintenance margin",
      "Risk tiers, the maintenance amount, margin balance and margin ratio: the buffer the exchange keeps."),
     (3, "03_liquidation", "Liquidation",
@@ -66,11 +67,17 @@ class MarkdownTable:
         return len(self.rows)
 
 
+def exercise_file(name):
+    """The exercise notebook of an exercise name: ``ex01_initial_margin.ipynb`` for ``01_initial_margin``."""
+    return f"ex{name}.ipynb"
+
+
 def course_map():
     """The lessons 0 to 7, one line each, with links to each lesson and its exercises (paths from notebooks/).
 
     A lesson links to its exercise notebook when the answer key has one (lessons 1 to 7;
-    lesson 0 is the introduction).
+    lesson 0 is the introduction). An exercise notebook is named ``ex`` + the exercise's name:
+    ``exercises/ex01_initial_margin.ipynb`` for lesson 1.
     """
     return MarkdownTable(
         {
@@ -78,14 +85,19 @@ def course_map():
             "title": title,
             "what you learn": line,
             "notebook": f"[{stem}.ipynb]({stem}.ipynb)",
-            "exercises": f"[exercises/{stem}.ipynb](../exercises/{stem}.ipynb)" if stem in EXERCISES else "none",
+            "exercises": f"[{exercise_file(stem)}](../exercises/{exercise_file(stem)})" if stem in EXERCISES else "none",
         }
         for number, stem, title, line in COURSE
     )
 
 
-def example_numbers(size=0.02, price=50_000.0, leverage=10, fallen_to=46_000.0):
-    """The numbers the vocabulary's examples use: the seeds' 1,000 USDT position, computed."""
+def example_numbers(size=0.02, price=50_000.0, leverage=10, fallen_to=46_000.0, risen_to=51_000.0):
+    """The numbers the vocabulary's examples use: the course's running position, computed.
+
+    That position, 0.02 BTC bought at 50,000 USDT (1,000 USDT of notional) from a 1,000 USDT
+    account, follows the examples of the course's two source articles, whose trades put 100 USDT
+    of margin from a 1,000 USDT balance into one position.
+    """
     spec = contract(SYMBOL)
     table = tier_table(SYMBOL, "binance")
     value = formulas.notional(size, price)
@@ -107,6 +119,9 @@ def example_numbers(size=0.02, price=50_000.0, leverage=10, fallen_to=46_000.0):
         "maintenance margin": formulas.maintenance_margin(size, price, rate, amount),
         "tier 3": tier3,
         "unrealized PnL": upnl,
+        "risen to": risen_to,
+        "long PnL": formulas.unrealized_pnl("long", price, size, risen_to),
+        "short PnL": formulas.unrealized_pnl("short", price, size, risen_to),
         "margin balance": balance,
         "maintenance margin fallen": mm_fallen,
         "margin ratio": formulas.margin_ratio(mm_fallen, balance),
@@ -122,6 +137,10 @@ def vocabulary():
     pos = f"{n['size']} {n['base']} long at {usdt(n['price'], 0)}"
     t1, t3 = n["tier"], n["tier 3"]
     rows = [
+        ("long and short", "A long gains when the price rises, a short when it falls: PnL = side x size x "
+                           "(exit - entry), with side +1 for a long and -1 for a short.",
+         f"{n['size']} {n['base']} from {money(n['price'], 0)} to {money(n['risen to'], 0)}: long "
+         f"{usdt(n['long PnL'], sign=True)}, short {usdt(n['short PnL'], sign=True)}", 1),
         ("margin", "Collateral you lock to back a futures position. It stays yours, but losses are paid out of it, "
                    "and a liquidation takes it.", f"{usdt(n['initial margin'])} locked for the {pos} at "
                                           f"{n['leverage']}x", 1),
@@ -150,8 +169,8 @@ def vocabulary():
         ("margin balance", "The margin backing the position plus its unrealized PnL (in cross mode: the cross "
                            "wallet plus all cross positions' unrealized PnL).",
          f"{money(n['initial margin'])} + ({money(n['unrealized PnL'])}) = {usdt(n['margin balance'])}", 2),
-        ("margin ratio", "Binance's gauge: maintenance margin / margin balance. Liquidation at 100 %. Some "
-                         "exchanges show the ratio upside down; check which way yours does.",
+        ("margin ratio", "Binance's gauge: maintenance margin / margin balance. Liquidation at 100 %. Other "
+                         "exchanges may define their ratio differently; check how yours does.",
          f"{money(n['maintenance margin fallen'])} / {money(n['margin balance'])} = "
          f"{percent(n['margin ratio'], 1)}", 2),
         ("mark price vs last price", "The last price is the latest trade on the exchange. The mark price is the "
@@ -164,9 +183,9 @@ def vocabulary():
         ("bankruptcy price", "The price at which the margin behind the position is used up exactly. It lies beyond "
                              "the liquidation price; a liquidated position's loss is counted down to it.",
          f"{usdt(n['bankruptcy price'])} for the same position", 3),
-        ("insurance fund", "The exchange's reserve: it receives what is left of liquidated margin (on Binance "
-                           "also the liquidation fees) and covers losses beyond a trader's collateral.",
-         "fed by liquidations, pays shortfalls", 3),
+        ("insurance fund", "The exchange's reserve that covers losses beyond a trader's collateral. Liquidations "
+                           "feed it: on Bybit, what a liquidation saves above the bankruptcy price; on Binance, the "
+                           "liquidation fee.", "fed by liquidations, pays shortfalls", 3),
         ("isolated margin", "A mode where each position has its own margin; a liquidation takes only that margin.",
          f"liquidation costs at most the {usdt(n['initial margin'], 0)} behind the position (plus fees)", 4),
         ("cross margin", "A mode where positions share the account's balance as margin: more room before "
@@ -178,11 +197,11 @@ def vocabulary():
         ("USDT-margined linear perpetual", "A futures contract with no expiry date, whose margin, profit and "
                                            "loss are in USDT; PnL is linear in the price.",
          f"{SYMBOL}: the contract this course trades", 1),
-        ("contract size", "How much of the base asset one contract stands for (OKX: one BTC-USDT-SWAP contract is "
-                          "0.01 BTC). Not to be confused with the quantity step, the smallest change of position size "
-                          "an order may make (Binance, which counts BTCUSDT sizes in BTC: 0.001 BTC).",
+        ("contract size", "How much of the base asset one contract stands for. Not to be confused with the "
+                          "quantity step, the smallest change of position size an order may make (Binance, which "
+                          "counts BTCUSDT sizes in BTC, lists a step of 0.001 BTC).",
          f"{n['contract size']} {n['base']} per contract for {SYMBOL} in this course (BitradeX's specification, "
-         f"quoted in the course's source article); sizes are whole contracts, so they step by "
+         f"as CryptoEdTech's article quotes it); sizes are whole contracts, so they step by "
          f"{n['contract size']} {n['base']}", 1),
         ("tick", "The smallest step of price.", f"{n['tick']} USDT for {SYMBOL}", 1),
     ]

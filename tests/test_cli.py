@@ -73,14 +73,14 @@ def test_lab_falls_back_to_the_package_course_folder(tmp_path, capsys):
 
 def test_links_prints_binder_badge_and_nbgitpuller_link():
     code, text = run("links", "--repo", "https://github.com/some-school/margincourse.git",
-                     "--hub", "https://hub.example.edu/", "--path", "exercises/01_initial_margin.ipynb")
+                     "--hub", "https://hub.example.edu/", "--path", "exercises/ex01_initial_margin.ipynb")
     assert code == 0
     assert ("Binder link:       https://mybinder.org/v2/gh/some-school/margincourse/main"
-            "?urlpath=lab%2Ftree%2Fexercises%2F01_initial_margin.ipynb") in text
+            "?urlpath=lab%2Ftree%2Fexercises%2Fex01_initial_margin.ipynb") in text
     assert "README badge:      [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/" in text
     assert ("JupyterHub link:   https://hub.example.edu/hub/user-redirect/git-pull?"
             "repo=https%3A%2F%2Fgithub.com%2Fsome-school%2Fmargincourse"
-            "&urlpath=lab%2Ftree%2Fmargincourse%2Fexercises%2F01_initial_margin.ipynb&branch=main") in text
+            "&urlpath=lab%2Ftree%2Fmargincourse%2Fexercises%2Fex01_initial_margin.ipynb&branch=main") in text
 
 
 def test_links_without_a_github_origin_asks_for_the_repo(tmp_path, monkeypatch, capsys):

@@ -29,7 +29,7 @@ for name in names:
     importlib.import_module(name)
 table = mc.tier_table("BTCUSDT", "binance")
 check = mc.exercise("01_initial_margin", record=False)
-verdict = check.verdict("q1", 120.0)
+verdict = check.verdict("q1", 904.0)
 print(json.dumps({"modules": names, "tiers": len(table.tiers), "q1": verdict.correct,
                   "style": mc.course.plots.STYLE}))
 """
@@ -78,4 +78,4 @@ def test_the_installed_wheel_imports_every_module_and_runs_a_check(wheel, tmp_pa
     assert "margincourse.grading.answer_key.lesson1" in report["modules"]
     assert report["tiers"] > 5
     assert report["style"].startswith(str(target))
-    assert report["q1"] is True  # 0.05 BTC x 60,000 / 25 = 120 USDT, judged by the installed answer key
+    assert report["q1"] is True  # 1,000 - 0.03 BTC x 64,000 / 20 = 904 USDT, judged by the installed answer key

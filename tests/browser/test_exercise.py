@@ -3,8 +3,8 @@
 exercises/ex01_initial_margin.ipynb, untouched, runs from top to bottom without an error
 output (every check says the answer is missing). Then, as a learner does: type an answer
 into the q1 answer cell, run it and its check cell (Shift+Enter twice) and read the
-verdict; first a typical mistake (the notional instead of the margin), then the right
-value computed as the lesson teaches (0.05 BTC x 60,000 USDT / 25).
+verdict; first a typical mistake (the whole notional taken out of the account instead of the
+margin), then the right value: 1,000 USDT - 0.03 BTC x 64,000 USDT / 20, what a short leaves free.
 """
 
 from __future__ import annotations
@@ -40,11 +40,11 @@ def test_exercise_check_prints_verdict(open_notebook, lab, screenshots):
     check_cell = notebook.cell('check("q1", answer_q1)')
     assert "q1" in check_cell.locator(".jp-OutputArea").inner_text(), "the untouched check cell printed no verdict"
 
-    wrong = answer_and_check(notebook, answer_cell, check_cell, "answer_q1 = 0.05 * 60000")
+    wrong = answer_and_check(notebook, answer_cell, check_cell, "answer_q1 = 1000 - 0.03 * 64000")
     assert wrong.startswith("✘ q1:"), f"a wrong answer should get a cross: {wrong!r}"
-    assert "divide by the leverage" in wrong, f"the check should name the likely mistake: {wrong!r}"
+    assert "whole notional" in wrong, f"the check should name the likely mistake: {wrong!r}"
 
-    right = answer_and_check(notebook, answer_cell, check_cell, "answer_q1 = 0.05 * 60000 / 25")
+    right = answer_and_check(notebook, answer_cell, check_cell, "answer_q1 = 1000 - 0.03 * 64000 / 20")
     assert right.startswith("✔ q1: correct."), f"unexpected verdict: {right!r}"
     assert not notebook.output_problems()
     assert not notebook.page_errors, f"uncaught errors in the page: {notebook.page_errors}"

@@ -6,9 +6,13 @@ For each question of each exercise in ``margincourse.grading.answer_key.EXERCISE
   differs from it (so the feedback can trigger) and ``evaluate`` answers that value with
   that mistake's message; no message gives the expected value away;
 * a choice question's answer is one of its options, and each wrong option gets its own
-  feedback;
+  feedback; the notebooks list its options in the order its letters follow, and across the
+  exercises no letter holds half or more of the right answers;
 * a function question's reference passes its own cases, and each mistake function is
   recognised as that mistake.
+
+The notebooks are ``exNN_name.ipynb`` (never a lesson's file name) and end with a link back
+to their lesson, one on to the next, and a pointer to ``mc.progress()``.
 
 Then the solution notebook of each exercise, graded by ``margincourse.grading.grader.grade_one``,
 gets full marks, and the generated exercise notebook gets 0 with status "graded" (slow:
@@ -126,6 +130,38 @@ def test_notebooks_exist_and_declare_their_exercise(name):
         for question in questions_of(name).values():  # the notebook shows the answer key's current prompt
             assert question.prompt in markdown, (folder, question.id)
         assert f"../notebooks/{name}.ipynb" in markdown  # a link back to the lesson
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_notebooks_list_each_choice_question_options_in_letter_order(name):
+    """The letters a learner types follow the answer key's order; the notebook must show that order."""
+    for folder in ("solutions", "exercises"):
+        notebook = nbformat.read(ROOT / folder / notebook_file(name), as_version=4)
+        markdown = "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+        for question in questions_of(name).values():
+            if question.kind == "choice":
+                listed = "\n".join(f"- **{letter}**: {option}" for letter, option in question.letters().items())
+                assert listed in markdown, (folder, question.id)
+
+
+def test_right_answers_of_choice_questions_are_spread_over_the_letters():
+    """No letter holds half or more of the right answers across the exercises: "always b" is no strategy."""
+    letters = [next(letter for letter, option in q.letters().items() if option == q.answer)
+               for name in NAMES for q in questions_of(name).values() if q.kind == "choice"]
+    assert len(letters) >= 4
+    assert max(letters.count(letter) for letter in set(letters)) < len(letters) / 2, sorted(letters)
+
+
+@pytest.mark.parametrize("index, name", list(enumerate(NAMES)))
+def test_each_exercise_ends_with_the_way_back_and_onward(index, name):
+    for folder in ("solutions", "exercises"):
+        last = nbformat.read(ROOT / folder / notebook_file(name), as_version=4).cells[-1]
+        assert last.cell_type == "markdown", folder
+        assert last.source.startswith("Back to [Lesson "), folder
+        assert f"(../notebooks/{name}.ipynb)" in last.source
+        onward = NAMES[index + 1] if index + 1 < len(NAMES) else "00_start_here"  # after the last: the map
+        assert f"(../notebooks/{onward}.ipynb)" in last.source
+        assert "`mc.progress()`" in last.source
 
 
 @pytest.mark.slow

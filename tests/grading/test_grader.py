@@ -39,7 +39,7 @@ def graded(tmp_path_factory):
     _write(folder, "bob", exercise)                        # untouched: zero, no crash
 
     carol = nbformat.read(EXERCISE, as_version=4)          # partial, with recognisable mistakes
-    _answer_cell(carol, "answer_q1").source = "answer_q1 = 0.05 * 60_000 / 25"
+    _answer_cell(carol, "answer_q1").source = "answer_q1 = 1_000 - 0.03 * 64_000 / 20"
     _answer_cell(carol, "answer_q2").source = "answer_q2 = 0.35 * 61_000"
     _answer_cell(carol, "pnl").source = "def pnl(side, size, entry_price, exit_price):\n    return size * (exit_price - entry_price)"
     _write(folder, "carol", carol)
@@ -96,7 +96,7 @@ def test_partial_submission_and_its_feedback_names_the_mistakes(graded):
     text = "\n".join(carol.feedback)
     assert "used the entry price" in text
     assert "shorts are not" in text
-    assert "120" not in text.replace("q1: 1/1", "")  # never reveals an expected value
+    assert "904" not in text.replace("q1: 1/1", "")  # never reveals an expected value
 
 
 def test_endless_loop_costs_only_its_own_answer(graded):

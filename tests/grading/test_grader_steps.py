@@ -125,7 +125,7 @@ def test_probe_code_calls_a_function_answer_on_the_test_cases():
 
 def test_score_from_probed_values():
     answers = {
-        "q1": Answer(True, 120.0),                                     # right
+        "q1": Answer(True, QUESTIONS["q1"].reference()),               # right
         "q2": Answer(True, 0.35 * 61_000),                             # a known mistake
         "q3": Answer(False),                                           # its cell failed
         "q4": Answer(True, QUESTIONS["q4"].reference(), by_name=True),  # read from its name
@@ -154,7 +154,7 @@ def test_score_judges_what_no_question_expects_without_stopping():
 # --------------------------------------------------------------------------- 6. feedback
 
 def test_feedback_lines_and_the_feedback_file():
-    points, verdicts = grader.score(QUESTIONS, MAX_POINTS, {"q1": Answer(True, 120.0)})
+    points, verdicts = grader.score(QUESTIONS, MAX_POINTS, {"q1": Answer(True, QUESTIONS["q1"].reference())})
     lines = grader.feedback_lines(QUESTIONS, points, MAX_POINTS, verdicts)
     assert lines[0] == "q1: 1/1 points. correct."
     assert lines[3] == "q4: 0/3 points. not answered (no check cell found)."

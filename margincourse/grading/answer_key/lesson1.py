@@ -11,17 +11,25 @@ def _pnl(side, size, entry_price, exit_price):
 QUESTIONS = (
     NumberQuestion(
         id="q1",
-        prompt="Initial margin, in USDT, of 0.05 BTC of BTCUSDT opened at 60,000 USDT with 25x leverage.",
-        expected=lambda: f.initial_margin(0.05, 60_000, 25),
+        prompt="Your futures account holds 1,000 USDT and no position. You open a short of 0.03 BTC of BTCUSDT "
+               "at 64,000 USDT with 20x leverage. How many USDT of the account stay free for other positions "
+               "(fees aside)?",
+        expected=lambda: 1_000 - f.initial_margin(0.03, 64_000, 20),
         unit="USDT",
         tolerance=0.01,
         mistakes=(
-            Mistake("It looks like you forgot to divide by the leverage: that is the notional.",
-                    lambda: f.notional(0.05, 60_000)),
+            Mistake("It looks like you took the whole notional out of the account: only the margin, the notional "
+                    "divided by the leverage, is locked.",
+                    lambda: 1_000 - f.notional(0.03, 64_000)),
+            Mistake("That is the margin the short locks; the question asks what is left free in the account.",
+                    lambda: f.initial_margin(0.03, 64_000, 20)),
+            Mistake("It looks like you added the margin to the account: a short locks margin just as a long does.",
+                    lambda: 1_000 + f.initial_margin(0.03, 64_000, 20)),
             Mistake("It looks like you multiplied by the leverage instead of dividing by it.",
-                    lambda: f.notional(0.05, 60_000) * 25),
+                    lambda: 1_000 - f.notional(0.03, 64_000) * 20),
         ),
-        hint="Initial margin = size x price / leverage.",
+        hint="Free = account - initial margin, and initial margin = size x price / leverage, for a short as "
+             "for a long.",
     ),
     NumberQuestion(
         id="q2",
@@ -68,10 +76,10 @@ QUESTIONS = (
         prompt="Two traders each hold 0.1 BTC long, one at 5x and one at 50x leverage. BTC falls 1 %. "
                "Who loses more USDT?",
         options={
-            "the 50x trader": "Leverage changes the margin behind the position, not the PnL: both lose "
-                              "0.1 BTC x the price move. The 50x trader loses a larger *share* of a smaller margin.",
             "both lose the same amount of USDT": "Same size, same price move, same loss; leverage only sets how "
                                                  "much margin backs it (and so the return on margin).",
+            "the 50x trader": "Leverage changes the margin behind the position, not the PnL: both lose "
+                              "0.1 BTC x the price move. The 50x trader loses a larger *share* of a smaller margin.",
             "the 5x trader": "The 5x trader posted more margin, but the loss depends on size and price only.",
         },
         answer="both lose the same amount of USDT",

@@ -239,12 +239,12 @@ QUESTIONS = (
             "it jumps up, because the whole notional is now charged the higher rate":
                 "That is what would happen with one rate and no maintenance amount. Tier 3's amount is chosen "
                 "so that both tiers' formulas give the same requirement at the edge.",
-            "it rises only a little and without a jump: the maintenance amount cancels the step in rate at the edge":
-                "Right: cum_3 = cum_2 + 600,000 x (0.65 % - 0.5 %), so notional x MMR - cum is continuous; only "
-                "the slope changes at the edge.",
             "it falls, because a larger maintenance amount is subtracted":
                 "The larger amount is subtracted, but the rate applied to the whole notional rises by more "
                 "above the edge; at the edge the two exactly cancel, so nothing falls.",
+            "it rises only a little and without a jump: the maintenance amount cancels the step in rate at the edge":
+                "Right: cum_3 = cum_2 + 600,000 x (0.65 % - 0.5 %), so notional x MMR - cum is continuous; only "
+                "the slope changes at the edge.",
         },
         answer="it rises only a little and without a jump: the maintenance amount cancels the step in rate at the edge",
     ),

@@ -234,12 +234,12 @@ QUESTIONS = (
             "the position cannot lose money: there is no liquidation price":
                 "It loses 0.02 USDT for every dollar BTC falls, all of it out of your wallet. \"--\" only means "
                 "the formula gives a price of 0 or less, which BTC cannot reach.",
-            "the exchange has not computed it yet; it appears after the first price move":
-                "The formula gives it at once: with WB = 1,000 and a notional of 1,000 it is 0 or less, and "
-                "exchanges show that as \"--\" (Binance's FAQ says so).",
             "it cannot be liquidated while nothing else draws on the wallet, but it can lose the whole wallet":
                 "Right: the wallet covers the whole notional, so only a fall to zero would use it up. Fees, "
                 "funding or a losing second cross position would lift the liquidation price above zero.",
+            "the exchange has not computed it yet; it appears after the first price move":
+                "The formula gives it at once: with WB = 1,000 and a notional of 1,000 it is 0 or less, and "
+                "exchanges show that as \"--\" (Binance's FAQ says so).",
         },
         answer="it cannot be liquidated while nothing else draws on the wallet, but it can lose the whole wallet",
     ),

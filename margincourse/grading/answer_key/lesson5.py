@@ -195,12 +195,12 @@ QUESTIONS = (
             "copy in cross margin, but at 2x instead of the master's leverage":
                 "In cross mode the leverage only sets the initial margin needed to open; the whole wallet still "
                 "backs the position, so the loss can still reach all of it.",
-            "a fixed budget for this trader and isolated margin, with auto-add margin off":
-                "Right: the budget caps what the copies may use, and isolated margin caps each position at its "
-                "bucket. That is the seed article's 'risk reconstruction'.",
             "isolated margin with auto-add margin on, so the copies are not liquidated too early":
                 "Auto-add margin refills the bucket from your available balance every time the position nears "
                 "liquidation: the isolated loss cap is gone.",
+            "a fixed budget for this trader and isolated margin, with auto-add margin off":
+                "Right: the budget caps what the copies may use, and isolated margin caps each position at its "
+                "bucket. That is the 'risk reconstruction' the course's copy-trading article recommends.",
         },
         answer="a fixed budget for this trader and isolated margin, with auto-add margin off",
     ),

@@ -19,7 +19,7 @@ ENTRY = 50_000
 A_MARGIN, A_LEVERAGE = 100, 5
 # q2: 0.02 BTC isolated long, a wick this far down.
 W_SIZE, W_FALL = 0.02, 0.05
-# q3: the seeds' trade in cross through a crash.
+# q3: the course's running example in cross through a crash.
 S_SIZE, S_LEVERAGE, S_SCENARIO = 0.02, 10, "crash_50"
 
 
@@ -136,9 +136,10 @@ QUESTIONS = (
     ),
     NumberQuestion(
         id="q3",
-        prompt=f"The seeds' trade, {S_SIZE} BTC long at {ENTRY:,} USDT with {S_LEVERAGE}x in a 1,000 USDT account, "
-               f"in cross mode, runs through the `{S_SCENARIO}` scenario (the cell above). What is the account's "
-               "equity (wallet balance + unrealized PnL) at the end, in USDT? (Answers within 0.01 USDT count.)",
+        prompt=f"The course's running example, {S_SIZE} BTC long at {ENTRY:,} USDT with {S_LEVERAGE}x in a "
+               f"1,000 USDT account, in cross mode, runs through the `{S_SCENARIO}` scenario (the cell above). What "
+               "is the account's equity (wallet balance + unrealized PnL) at the end, in USDT? (Answers within "
+               "0.01 USDT count.)",
         expected=lambda: _stress("cross")["equity"],
         unit="USDT",
         tolerance=0.01,
@@ -186,13 +187,13 @@ QUESTIONS = (
             "isolated for each leg: that is always the safest":
                 "Each bucket sees only its own loss: the losing leg can be liquidated while the winning leg's "
                 "profit sits elsewhere, and then you hold an unhedged bet (lesson 4's hedge table).",
-            "it makes no difference: a hedge cannot be liquidated":
-                "A hedge can be liquidated: in isolated mode one leg at a time, in cross mode when the two "
-                "coins move apart enough.",
             "cross: one leg's unrealized profit backs the other; but if the two coins diverge, both can lose "
             "and the loss reaches the whole wallet":
                 "Right: that is cross margin's capital efficiency, and its shared damage when the hedge stops "
                 "working.",
+            "it makes no difference: a hedge cannot be liquidated":
+                "A hedge can be liquidated: in isolated mode one leg at a time, in cross mode when the two "
+                "coins move apart enough.",
         },
         answer="cross: one leg's unrealized profit backs the other; but if the two coins diverge, both can lose "
                "and the loss reaches the whole wallet",
@@ -202,16 +203,16 @@ QUESTIONS = (
         prompt="A 10x long at 50,000 USDT with 100 USDT of margin in a 1,000 USDT account, with a stop-loss at "
                "48,000. Overnight the price gaps from 50,000 straight to 42,500. What is true?",
         options={
-            "the stop fills near 42,500: in cross mode the loss is larger than planned, in isolated mode it "
-            "is still capped at the 100 USDT margin":
-                "Right: the stop can slip, the isolated margin cannot. Use both: a stop for the exit you plan, "
-                "isolated margin for the loss you can never exceed.",
             "the stop fills at 48,000 in either mode, so the loss is what was planned":
                 "A stop is a market order triggered at 48,000; after a gap the first price available is far "
                 "lower, and it fills there.",
             "isolated margin and a stop-loss are the same protection, so one is enough":
                 "A stop-loss is an order that can slip in a gap; isolated margin is a structural cap on what "
                 "the position can take, whatever the price does.",
+            "the stop fills near 42,500: in cross mode the loss is larger than planned, in isolated mode it "
+            "is still capped at the 100 USDT margin":
+                "Right: the stop can slip, the isolated margin cannot. Use both: a stop for the exit you plan, "
+                "isolated margin for the loss you can never exceed.",
         },
         answer="the stop fills near 42,500: in cross mode the loss is larger than planned, in isolated mode it "
                "is still capped at the 100 USDT margin",

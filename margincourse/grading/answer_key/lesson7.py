@@ -227,9 +227,13 @@ QUESTIONS = (
     ChoiceQuestion(
         id="q6",
         prompt="A futures trader long 2 gold contracts does not meet a margin call. Before the broker closes out "
-               "the position, the price gaps down, and the next settlement leaves the margin account at -1,250 "
+               "the position, the price gaps down, and the next settlement leaves the margin account at −1,250 "
                "USD. What is true?",
         options={
+            "the trader owes the broker the 1,250 USD: a futures loss is not capped at the margin":
+                "Right: each day's loss is taken from the account whatever the balance, so a gap before the "
+                "close-out leaves a debt to the broker. Nothing caps the loss at the margin, unlike an isolated "
+                "crypto position.",
             "the loss stops at the money in the account: the exchange's insurance fund covers the rest, as on a "
             "crypto exchange":
                 "That is the crypto rule (lesson 3): the insurance fund takes what a liquidation beyond the "
@@ -238,10 +242,6 @@ QUESTIONS = (
             "nothing is owed: the broker should have closed out sooner, so the shortfall is the broker's":
                 "Closing out takes time, and the trader chose not to pay the call. The day's loss is settled "
                 "whatever the balance, and the trader owes the negative balance to the broker.",
-            "the trader owes the broker the 1,250 USD: a futures loss is not capped at the margin":
-                "Right: each day's loss is taken from the account whatever the balance, so a gap before the "
-                "close-out leaves a debt to the broker. Nothing caps the loss at the margin, unlike an isolated "
-                "crypto position.",
         },
         answer="the trader owes the broker the 1,250 USD: a futures loss is not capped at the margin",
     ),

@@ -200,7 +200,8 @@ QUESTIONS = (
                 "liquidation: the isolated loss cap is gone.",
             "a fixed budget for this trader and isolated margin, with auto-add margin off":
                 "Right: the budget caps what the copies may use, and isolated margin caps each position at its "
-                "bucket. That is the 'risk reconstruction' the course's copy-trading article recommends.",
+                "bucket. That is the 'risk reconstruction' of Richra's article on isolated vs cross margin risk in "
+                "copy trading.",
         },
         answer="a fixed budget for this trader and isolated margin, with auto-add margin off",
     ),

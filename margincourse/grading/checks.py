@@ -11,11 +11,18 @@ each a tuple of the question types of :mod:`margincourse.basics.questions`. The
 same objects grade submissions in the grader's own process
 (:mod:`margincourse.grading.grader`): a verdict computed inside a student's kernel
 is never trusted there.
+
+Running a check cell before its answer cell would end in ``NameError: name
+'answer_q1' is not defined`` and a traceback. Inside IPython, :func:`exercise` installs
+a handler (:func:`explain_missing_answers`) that says instead, in one line, which cell
+to run first; any other ``NameError`` keeps its usual traceback. The cell still counts
+as failed, so "Run All" stops there as before.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 
 from ..basics.errors import MarginInputError
@@ -23,7 +30,7 @@ from ..basics.questions import Verdict
 from . import progress
 from .keys import questions_of
 
-__all__ = ["Exercise", "RecordedForGrading", "exercise", "GRADING"]
+__all__ = ["Exercise", "RecordedForGrading", "exercise", "GRADING", "explain_missing_answers", "missing_answer"]
 
 
 @dataclass
@@ -74,8 +81,69 @@ class RecordedForGrading:
         print(f"{question_id}: handed to the grader.")
 
 
+_ANSWER = re.compile(r"answer_q\w+")
+_NOT_DEFINED = re.compile(r"name '(\w+)' is not defined")
+
+
+def missing_answer(error: BaseException) -> str | None:
+    """The answer variable (``answer_q1`` ...) whose absence raised ``error``, or None.
+
+    >>> missing_answer(NameError("name 'answer_q3' is not defined", name="answer_q3"))
+    'answer_q3'
+    >>> missing_answer(NameError("name 'pandas' is not defined", name="pandas")) is None
+    True
+    """
+    if not isinstance(error, NameError):
+        return None
+    name = getattr(error, "name", None)
+    if name is None:
+        found = _NOT_DEFINED.search(str(error))
+        name = found.group(1) if found else None
+    return name if name and _ANSWER.fullmatch(name) else None
+
+
+def _explain(shell, etype, value, tb, tb_offset=None):
+    """IPython's handler for a ``NameError``: one line for a missing answer, else the usual traceback."""
+    name = missing_answer(value)
+    if name is None:
+        shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+        return None
+    text = (f"{name} is not defined yet: write your answer in the cell above (replace None) "
+            "and run that cell first.")
+    shell._showtraceback(etype, value, [text])  # shown where a traceback would be (ipykernel: an error output)
+    return None
+
+
+def explain_missing_answers(shell=None) -> bool:
+    """Make a check cell run before its answer cell say so in one line instead of a traceback.
+
+    ``shell``: the IPython shell (default: the running one). Installs :func:`_explain` as the
+    shell's handler for ``NameError`` unless another handler is installed already; returns
+    whether ours is in place. Outside IPython it does nothing and returns False.
+    """
+    if shell is None:
+        try:
+            from IPython import get_ipython
+        except ImportError:
+            return False
+        shell = get_ipython()
+    if shell is None or not hasattr(shell, "set_custom_exc"):
+        return False
+    ours = getattr(shell, "_margincourse_explains", False)
+    if shell.custom_exceptions:  # ours already, or someone else's handler: leave it alone
+        return ours and shell.custom_exceptions == (NameError,)
+    shell.set_custom_exc((NameError,), _explain)
+    shell._margincourse_explains = True
+    return True
+
+
 def exercise(name: str, *, record: bool = True):
-    """The ``check`` function of exercise notebook ``name`` (e.g. ``"01_initial_margin"``)."""
+    """The ``check`` function of exercise notebook ``name`` (e.g. ``"01_initial_margin"``).
+
+    Inside IPython (not in the grader's sandbox) it also installs :func:`explain_missing_answers`.
+    """
     if os.environ.get(GRADING) == "1":
         return RecordedForGrading(name)
-    return Exercise(name, record=record)
+    check = Exercise(name, record=record)
+    explain_missing_answers()
+    return check

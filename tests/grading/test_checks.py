@@ -249,3 +249,84 @@ def test_real_exercise_one_end_to_end(progress_file, capsys):
     check("q1", None)
     assert capsys.readouterr().out == "✔ q1: correct.\n✘ q1: not answered yet: replace None with your answer.\n"
     assert _recorded(progress_file) == {NAME: {"q1": False}}
+
+
+# ---------------------------------------------------------------- a check cell run before its answer cell
+
+FRIENDLY = "answer_q1 is not defined yet: write your answer in the cell above (replace None) and run that cell first."
+
+
+@pytest.fixture
+def shell(progress_file):
+    """A real IPython shell, as a notebook's kernel has (removed again afterwards)."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    InteractiveShell.clear_instance()
+    shell = InteractiveShell.instance(colors="nocolor")
+    yield shell
+    InteractiveShell.clear_instance()
+
+
+def _run(shell, capsys, source):
+    result = shell.run_cell(source, store_history=True)
+    return result, capsys.readouterr().out
+
+
+def test_a_check_before_its_answer_says_which_cell_to_run_first(shell, capsys):
+    _run(shell, capsys, f"import margincourse as mc\ncheck = mc.exercise({NAME!r})")
+    result, out = _run(shell, capsys, 'check("q1", answer_q1)')
+    assert out.strip() == FRIENDLY
+    assert "Traceback" not in out and "NameError" not in out
+    assert isinstance(result.error_in_exec, NameError)  # still a failed cell: "Run All" stops here
+    assert not result.success
+    result, out = _run(shell, capsys, "answer_q1 = None\ncheck('q1', answer_q1)")
+    assert result.success and out.startswith("✘ q1: not answered yet")
+
+
+def test_any_other_name_error_keeps_its_traceback(shell, capsys):
+    _run(shell, capsys, f"import margincourse as mc\ncheck = mc.exercise({NAME!r})")
+    result, out = _run(shell, capsys, "margin_of(answer)")
+    assert "NameError" in out and "margin_of" in out and "answer_q" not in out
+    assert "Traceback" in out or "Cell In[" in out
+    assert not result.success
+    result, out = _run(shell, capsys, "def f():\n    return answer_q1_helper\nf()")
+    assert "is not defined yet" in out  # answer_q... names only
+
+
+def test_the_handler_is_installed_once_and_never_over_someone_elses(shell, capsys):
+    assert checks.explain_missing_answers(shell) is True
+    assert checks.explain_missing_answers(shell) is True
+    assert shell.custom_exceptions == (NameError,)
+    shell.set_custom_exc((), None)
+    shell._margincourse_explains = False
+    shell.set_custom_exc((ValueError,), lambda *args, **kwargs: None)
+    assert checks.explain_missing_answers(shell) is False
+    assert shell.custom_exceptions == (ValueError,)
+
+
+def test_outside_ipython_and_in_the_grader_no_handler_is_installed(progress_file, monkeypatch):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    InteractiveShell.clear_instance()
+    assert checks.explain_missing_answers() is False
+    shell = InteractiveShell.instance()
+    try:
+        monkeypatch.setenv(checks.GRADING, "1")
+        checks.exercise(NAME)
+        assert shell.custom_exceptions == ()
+        monkeypatch.delenv(checks.GRADING)
+        checks.exercise(NAME)
+        assert shell.custom_exceptions == (NameError,)
+    finally:
+        InteractiveShell.clear_instance()
+
+
+@pytest.mark.parametrize("error, name", [
+    (NameError("name 'answer_q12' is not defined", name="answer_q12"), "answer_q12"),
+    (NameError("name 'answer_q2' is not defined"), "answer_q2"),  # no .name: read from the message
+    (NameError("name 'answer' is not defined", name="answer"), None),
+    (NameError("name 'my_answer_q1' is not defined", name="my_answer_q1"), None),
+    (ValueError("answer_q1"), None),
+])
+def test_missing_answer(error, name):
+    assert checks.missing_answer(error) == name

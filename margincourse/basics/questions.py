@@ -131,9 +131,15 @@ def without_verdict(explanation: str) -> str:
     return rest
 
 
+#: Mixed into every shuffle: changing it deals every shuffled question's options anew. With this
+#: one the lessons' right answers are spread over the positions (tests/course/test_question_bank.py
+#: checks that no position holds half of them).
+SHUFFLE_SALT = "margincourse"
+
+
 def _shuffle_key(prompt: str, option: str) -> bytes:
     """A position for ``option`` that depends on the question only (never on Python's salted ``hash``)."""
-    return hashlib.sha256(f"{prompt}\x00{option}".encode("utf-8")).digest()
+    return hashlib.sha256(f"{SHUFFLE_SALT}\x00{prompt}\x00{option}".encode("utf-8")).digest()
 
 
 @dataclass(frozen=True)
@@ -147,7 +153,8 @@ class ChoiceQuestion:
 
     ``shuffle``: show the options in a fixed shuffled order instead of the order they are
     written in, so that the right answer is not always first. The order is derived from
-    the prompt and the option texts (SHA-256), so it is the same on every run and machine.
+    the prompt and the option texts (SHA-256, with :data:`SHUFFLE_SALT`), so it is the same on every
+    run and machine.
     :meth:`shown_options` is that order, and the letters follow it: with ``shuffle=True``
     letter ``"a"`` is the first option *shown*, not the first one written. The lessons'
     "check your understanding" questions shuffle

@@ -102,7 +102,7 @@ def test_question_feedback():
     question.pick(None)
     question._show()
     assert "Pick one of the options first." in question._feedback.value
-    with pytest.raises(mc.MarginInputError, match=r"option must be one of '4', '5', got '6'"):
+    with pytest.raises(mc.MarginInputError, match=r"option must be one of '[45]', '[45]', got '6'"):
         question.pick("6")
     with pytest.raises(mc.MarginInputError):
         Question("?", {"a": ""}, answer="b")

@@ -2,11 +2,12 @@
 
 The central check: for single paths, the vectorised engine gives exactly what the
 same trades give when run through :class:`margincourse.Account` one price move at a
-time (:func:`replay_with_account`), in every follower setup, including hand-made
-paths that force the rare branches (a gap through the liquidation price, a stop
-that slips past it, auto-add running out of money).
+time (:func:`replay_with_account`), in every follower setup and every copy mode,
+including hand-made paths that force the rare branches (a gap through the
+liquidation price, a stop that slips past it, auto-add running out of money).
 """
 
+import dataclasses
 import time
 
 import numpy as np
@@ -25,6 +26,14 @@ SETUPS = {
     "cross + stop-loss": ct.FollowerSettings("cross", 10, 100.0, stop_loss=1.0),
     "isolated + tight stop, big slippage": ct.FollowerSettings("isolated", 5, 200.0, stop_loss=0.2, stop_slippage=0.03),
 }
+# every setup in the two other copy modes too: a fixed margin per order, and a multiple of the master's
+# quantity that is not a whole number (so the copy's contracts are rounded down on every order)
+MODES = {
+    "fixed amount": dict(copy_mode="fixed_amount", copy_amount=15.0),
+    "multiplier": dict(copy_mode="multiplier", copy_multiplier=0.7),
+}
+EVERY_MODE = {**SETUPS, **{f"{name}, {mode}": dataclasses.replace(s, **extra)
+                           for name, s in SETUPS.items() for mode, extra in MODES.items()}}
 MASTER = ct.MasterStrategy()
 
 
@@ -94,13 +103,17 @@ def test_order_sizes_double():
     assert sizes.round(4).tolist() == [0.0016, 0.0032, 0.0064, 0.0128, 0.0256]
 
 
-def test_master_doubles_down_every_five_percent_and_takes_profit_on_the_average():
-    # falls 4 % per candle from 60,000 for 5 candles, then climbs 3 % per candle
+def falling_then_rising():
+    """Falls 4 % per candle from 60,000 for 5 candles, then climbs 3 % per candle."""
     closes = [57_600.0, 55_296.0, 53_084.2, 50_960.8, 48_922.4] + [48_922.4 * 1.03**k for k in range(1, 9)]
     opens = [60_000.0] + closes[:-1]
     highs = [max(o, c) for o, c in zip(opens, closes)]
     lows = [min(o, c) for o, c in zip(opens, closes)]
-    path = candles(opens, highs, lows, closes)
+    return candles(opens, highs, lows, closes)
+
+
+def test_master_doubles_down_every_five_percent_and_takes_profit_on_the_average():
+    path = falling_then_rising()
     strategy = ct.MasterStrategy(first_order=100, step=0.05, doublings=3, take_profit=0.05)
     log = ct.master_trades(path, strategy)
     kinds = [int(k) for k in log.kind[: log.count[0], 0]]
@@ -123,13 +136,13 @@ def test_master_adds_at_most_doublings_times(log):
 # ----------------------------------------------------------------- the follower equals the account engine
 
 
-@pytest.mark.parametrize("name", SETUPS)
+@pytest.mark.parametrize("name", EVERY_MODE)
 def test_vectorised_engine_equals_the_account_on_seeded_paths(paths, log, name):
     # the paths where the most happens (liquidations, stops, top-ups, skipped orders), and a quiet one
-    frame = ct.simulate(paths, MASTER, SETUPS[name], log=log, every=24).paths
+    frame = ct.simulate(paths, MASTER, EVERY_MODE[name], log=log, every=24).paths
     busy = frame[["liquidations", "stop_outs", "margin_top_ups", "skipped_orders"]].sum(axis=1)
     chosen = list(busy.sort_values(ascending=False, kind="stable").index[:3]) + [int(busy.idxmin())]
-    assert_same_as_account(paths, MASTER, SETUPS[name], log=log, paths=sorted(set(chosen)))
+    assert_same_as_account(paths, MASTER, EVERY_MODE[name], log=log, paths=sorted(set(chosen)))
 
 
 def test_the_seeded_paths_exercise_every_branch(paths, log):
@@ -139,6 +152,13 @@ def test_the_seeded_paths_exercise_every_branch(paths, log):
     assert results["isolated, budget 100"]["skipped_orders"].sum() > 0
     assert results["isolated + auto-add"]["margin_top_ups"].sum() > 0
     assert results["cross + stop-loss"]["stop_outs"].sum() > 0
+    for mode in MODES:
+        frames = {name: ct.simulate(paths, MASTER, EVERY_MODE[f"{name}, {mode}"], log=log).paths
+                  for name in ("isolated, budget 100", "isolated + auto-add", "cross + stop-loss")}
+        assert frames["isolated, budget 100"]["liquidations"].sum() > 0
+        assert frames["isolated, budget 100"]["skipped_orders"].sum() > 0
+        assert frames["isolated + auto-add"]["margin_top_ups"].sum() > 0
+        assert frames["cross + stop-loss"]["stop_outs"].sum() > 0
 
 
 GAP_CRASH = dict(  # a long slide, then a candle that opens 20 % lower: a gap through everything
@@ -149,10 +169,10 @@ GAP_CRASH = dict(  # a long slide, then a candle that opens 20 % lower: a gap th
 )
 
 
-@pytest.mark.parametrize("name", SETUPS)
+@pytest.mark.parametrize("name", EVERY_MODE)
 def test_a_gap_through_every_level_gives_the_accounts_result(name):
     path = candles(**GAP_CRASH)
-    assert_same_as_account(path, ct.MasterStrategy(doublings=3), SETUPS[name])
+    assert_same_as_account(path, ct.MasterStrategy(doublings=3), EVERY_MODE[name])
 
 
 def test_a_gap_liquidates_at_the_open_and_isolated_loses_its_bucket_only():
@@ -200,9 +220,9 @@ def test_auto_add_drains_the_account_and_the_vectorised_count_matches():
 # ----------------------------------------------------------------- money, caps, bookkeeping
 
 
-@pytest.mark.parametrize("name", SETUPS)
+@pytest.mark.parametrize("name", EVERY_MODE)
 def test_money_is_conserved_on_every_path(paths, log, name):
-    frame = ct.simulate(paths, MASTER, SETUPS[name], log=log).paths
+    frame = ct.simulate(paths, MASTER, EVERY_MODE[name], log=log).paths
     expected = (1_000 + frame["realized_pnl"] - frame["trading_fees"] - frame["liquidation_fees"]
                 - frame["insurance_fund_contribution"] + frame["insurance_fund_loss"])
     np.testing.assert_allclose(frame["final_wallet"], expected, atol=1e-7)
@@ -228,7 +248,7 @@ def test_a_cross_liquidation_takes_the_whole_account():
 
 
 def test_simulating_settings_together_equals_one_by_one(paths, log):
-    settings = list(SETUPS.values())
+    settings = list(EVERY_MODE.values())  # the copy modes mixed in one batch
     together = ct.simulate_many(paths, MASTER, settings, log=log, every=24)
     for s, result in zip(settings, together):
         alone = ct.simulate(paths, MASTER, s, log=log, every=24)
@@ -238,7 +258,8 @@ def test_simulating_settings_together_equals_one_by_one(paths, log):
 
 def test_several_strategies_run_together_equal_one_by_one(paths):
     strategies = [ct.MasterStrategy(doublings=d) for d in (0, 3, 5)]
-    settings = [SETUPS["isolated, budget 100"], SETUPS["cross + stop-loss"]]
+    settings = [SETUPS["isolated, budget 100"], EVERY_MODE["isolated + auto-add, fixed amount"],
+                SETUPS["cross + stop-loss"], EVERY_MODE["cross + stop-loss, multiplier"]]
     together = ct.outcomes(paths, strategies, settings, every=24)
     P = paths.n_paths
     for k, setting in enumerate(settings):
@@ -273,9 +294,117 @@ def test_equity_every_keeps_the_last_close(paths, log):
 def test_a_thousand_paths_run_well_under_a_second():
     paths = ct.price_paths(1_000, 2_160, seed=0)
     log = ct.master_trades(paths, MASTER)
-    start = time.perf_counter()
-    ct.simulate(paths, MASTER, ct.FollowerSettings("isolated", 10, 100.0), log=log, every=24)
-    assert time.perf_counter() - start < 1.0
+    for extra in [{}, *MODES.values()]:  # the default (fixed ratio), then the other copy modes
+        start = time.perf_counter()
+        ct.simulate(paths, MASTER, ct.FollowerSettings("isolated", 10, 100.0, **extra), log=log, every=24)
+        assert time.perf_counter() - start < 1.0, extra
+
+
+# ----------------------------------------------------------------- copy modes
+
+
+def copied_orders(path, strategy, settings):
+    """The follower's copied orders on one path, from the replay through the account: (price, size, margin)."""
+    account, actions, _ = ct.replay_with_account(path, 0, strategy, settings)
+    buys = actions[actions["action"].isin(["copy open", "copy add"])]
+    sizes = np.diff(np.concatenate([[0.0], buys["size"].to_numpy()]))
+    prices = buys["price"].to_numpy()
+    return prices, sizes, sizes * prices / settings.leverage
+
+
+def test_a_fixed_amount_puts_up_the_same_margin_on_every_order_and_does_not_double():
+    path = falling_then_rising()
+    strategy = ct.MasterStrategy(first_order=100, doublings=3)  # 0.0016, 0.0032, 0.0064, 0.0128 BTC
+    settings = ct.FollowerSettings("isolated", 5, 200.0, copy_mode="fixed_amount", copy_amount=20.0)
+    assert_same_as_account(path, strategy, settings)
+    prices, sizes, margins = copied_orders(path, strategy, settings)
+    assert prices[:4].tolist() == [60_000.0, 57_000.0, 54_150.0, 51_442.5]
+    # 20 x 5 / price, rounded down to whole contracts of 0.0001 BTC
+    np.testing.assert_allclose(sizes[:4], [0.0016, 0.0017, 0.0018, 0.0019], atol=1e-12)
+    one_contract = 0.0001 * prices[:4] / 5
+    assert ((margins[:4] <= 20.0) & (margins[:4] > 20.0 - one_contract)).all()
+    # the master's orders double; the copy's stay about the same size
+    assert sizes[3] / sizes[0] < 1.2 and strategy.order_sizes(60_000)[3] / strategy.order_sizes(60_000)[0] == 8
+
+
+def test_a_multiplier_copies_a_multiple_of_the_masters_own_quantity():
+    path = falling_then_rising()
+    strategy = ct.MasterStrategy(first_order=1_000, doublings=3)  # the master's own orders: 166 contracts first
+    settings = ct.FollowerSettings("isolated", 10, 500.0, copy_mode="multiplier", copy_multiplier=0.15)
+    assert_same_as_account(path, strategy, settings)
+    _, sizes, _ = copied_orders(path, strategy, settings)
+    master = strategy.order_sizes(60_000)
+    np.testing.assert_allclose(master, [0.0166, 0.0332, 0.0664, 0.1328], atol=1e-12)
+    # 0.15 x 166 = 24.9 -> 24 contracts; 0.15 x 332 = 49.8 -> 49 ...: rounded down on every order
+    np.testing.assert_allclose(sizes[:4], [0.0024, 0.0049, 0.0099, 0.0199], atol=1e-12)
+    np.testing.assert_allclose(ct.copy_order_sizes(settings, master, [60_000.0] * 4), sizes[:4], atol=1e-12)
+
+
+def test_a_multiplier_of_one_gives_the_fixed_ratio_result_bit_for_bit(paths, log):
+    for name in ("cross, whole account", "isolated + auto-add", "isolated + tight stop, big slippage"):
+        ratio = ct.outcomes(paths, MASTER, [SETUPS[name]], log=log)
+        one = ct.outcomes(paths, MASTER, [dataclasses.replace(SETUPS[name], copy_mode="multiplier",
+                                                              copy_multiplier=1.0)], log=log)
+        for key in ratio:
+            np.testing.assert_array_equal(ratio[key], one[key])
+
+
+def test_an_order_below_one_contract_is_not_copied(paths, log):
+    # 0.5 USDT at 1x buys 0.5 / 6 of a contract at 60,000: nothing is copied, nothing is spent
+    settings = ct.FollowerSettings("isolated", 1, 100.0, copy_mode="fixed_amount", copy_amount=0.5)
+    frame = assert_same_as_account(paths, MASTER, settings, log=log, paths=[0, 1]).paths
+    assert (frame["trades"] == 0).all() and (frame["final_wallet"] == 1_000).all()
+    first_orders = np.isin(log.kind, [ct.OPEN, ct.ROLL]).sum(axis=0)
+    np.testing.assert_array_equal(frame["skipped_orders"], first_orders)  # each cycle's first order, skipped
+    assert ct.copy_order_sizes(settings, [0.0016], [60_000.0]).tolist() == [0.0]
+
+
+def test_a_fixed_amount_caps_the_loss_of_a_cycle_where_a_fixed_ratio_doubles():
+    """Same seeded paths, isolated 10x, the whole account behind the copies (no budget skips an order):
+    a fixed-ratio copy's worst cycle costs hundreds, a 10 USDT fixed amount's at most its margins."""
+    paths = ct.price_paths(300, 2_160, seed=2)
+    ratio = ct.FollowerSettings("isolated", 10, None)
+    amount = ct.FollowerSettings("isolated", 10, None, copy_mode="fixed_amount", copy_amount=10.0)
+    by_ratio, by_amount = (r.paths for r in ct.simulate_many(paths, MASTER, [ratio, amount], every=24))
+    orders = MASTER.doublings + 1  # six orders a cycle
+    fees = orders * 0.0005 * 10.0 * 10  # an opening fee on at most copy_amount x leverage of notional each
+    # fixed amount: at most six margins of 10 USDT (and their fees) in a cycle
+    assert by_amount["worst_trade"].min() >= -(orders * 10.0 + fees)
+    assert by_amount["worst_trade"].min() == pytest.approx(-39.68, abs=0.01)
+    # fixed ratio: 100 USDT first orders doubling, margins up to 10 x (1 + 2 + ... + 32) = 630 USDT
+    assert by_ratio["worst_trade"].min() == pytest.approx(-514.11, abs=0.01)
+    assert by_ratio["worst_trade"].min() >= -(630 + 0.0005 * 6_300)
+    assert by_ratio["worst_trade"].min() < 10 * by_amount["worst_trade"].min()
+    # the price of the cap: more, smaller liquidations (the copy's adds barely move its average entry)
+    assert (by_amount["liquidations"].sum(), by_ratio["liquidations"].sum()) == (512, 144)
+    assert by_amount["final_equity"].min() > 850 > by_ratio["final_equity"].min()
+    assert not by_ratio["skipped_orders"].any() and not by_amount["skipped_orders"].any()
+
+
+def test_copy_ladder_shows_the_margins_of_a_cycle():
+    fixed = ct.FollowerSettings("isolated", 10, copy_mode="fixed_amount", copy_amount=10.0)
+    ratio = ct.copy_ladder(MASTER, ct.FollowerSettings("isolated", 10), 60_000)
+    amount = ct.copy_ladder(MASTER, fixed, 60_000)
+    assert ratio["margin in the cycle (USDT)"].iloc[-1] == pytest.approx(491.16)
+    assert amount["margin in the cycle (USDT)"].iloc[-1] == pytest.approx(58.33)
+    assert (amount["copy margin (USDT)"] <= 10).all()
+    np.testing.assert_array_equal(ratio["copy size (BTC)"], ratio["master size (BTC)"])
+
+
+def test_summaries_and_compare_take_the_mode(paths, log):
+    setups = {"fixed ratio": SETUPS["isolated, budget 100"],
+              "fixed amount": EVERY_MODE["isolated, budget 100, fixed amount"]}
+    table = ct.compare(paths, MASTER, setups, every=24)
+    for name, setting in setups.items():
+        result = ct.simulate(paths, MASTER, setting, log=log, every=24)
+        assert result.settings.copy_mode == setting.copy_mode
+        assert table[name].equals(result.summary())
+    assert table.loc["mean final equity", "fixed ratio"] != table.loc["mean final equity", "fixed amount"]
+    assert EVERY_MODE["isolated, budget 100, fixed amount"].describe() == (
+        "isolated, 10x, budget 100 USDT, fixed amount: 15 USDT of margin per order")
+    assert EVERY_MODE["cross, 25x, multiplier"].describe() == (
+        "cross, 25x, whole account, multiplier: 0.7 x the master's quantity")
+    assert SETUPS["cross, 25x"].describe() == "cross, 25x, whole account"  # the default mode says nothing new
 
 
 # ----------------------------------------------------------------- refusals
@@ -290,6 +419,18 @@ def test_a_thousand_paths_run_well_under_a_second():
     (dict(stop_loss=0.5, auto_add_margin=True), "stop_loss must be None when auto_add_margin is on"),
     (dict(stop_slippage=0.9), "stop_slippage must be between 0 and 0.5"),
     (dict(auto_add_margin=1), "auto_add_margin must be True or False"),
+    (dict(copy_mode="proportional"), "copy_mode must be 'fixed_ratio' or 'fixed_amount' or 'multiplier', got"),
+    (dict(copy_mode="fixed_amount"), "copy_amount must be given .* when copy_mode is 'fixed_amount'"),
+    (dict(copy_mode="fixed_amount", copy_amount=0.0), "copy_amount must be greater than 0"),
+    (dict(copy_mode="fixed_amount", copy_amount=-5.0), "copy_amount must be greater than 0"),
+    (dict(copy_mode="fixed_amount", copy_amount="10"), "copy_amount must be a number"),
+    (dict(copy_amount=10.0), "copy_amount must be None unless copy_mode is 'fixed_amount'"),
+    (dict(copy_mode="multiplier", copy_amount=10.0, copy_multiplier=1.0), "copy_amount must be None unless"),
+    (dict(copy_mode="multiplier"), "copy_multiplier must be given .* when copy_mode is 'multiplier'"),
+    (dict(copy_mode="multiplier", copy_multiplier=0), "copy_multiplier must be greater than 0"),
+    (dict(copy_mode="multiplier", copy_multiplier=float("inf")), "copy_multiplier must be finite"),
+    (dict(copy_multiplier=2.0), "copy_multiplier must be None unless copy_mode is 'multiplier'"),
+    (dict(copy_mode="fixed_amount", copy_amount=5.0, copy_multiplier=2.0), "copy_multiplier must be None unless"),
 ])
 def test_bad_follower_settings_are_refused(kwargs, message):
     with pytest.raises(mc.MarginInputError, match=message):

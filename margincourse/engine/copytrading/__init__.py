@@ -4,10 +4,12 @@ A *master trader* runs a martingale on BTCUSDT: open a long; each time the price
 falls ``step`` (e.g. 5 %) below the last buy, buy again, twice as much as the
 previous order, up to ``doublings`` times; sell everything once the price is
 ``take_profit`` above the average entry; start again. A *follower* copies every
-order proportionally into its own account, with its own settings
-(:class:`FollowerSettings`): margin mode, leverage, a budget for this trader,
-auto-add margin, a stop-loss. This package runs that over many seeded price paths
-at once and reports, per path, what became of the follower's whole account.
+order into its own account, with its own settings (:class:`FollowerSettings`): the
+copy mode (a fixed ratio of the master's orders, a fixed USDT amount of margin per
+order, or a multiplier of the master's quantity), margin mode, leverage, a budget
+for this trader, auto-add margin, a stop-loss. This package runs that over many
+seeded price paths at once and reports, per path, what became of the follower's
+whole account.
 
 Everything is computation: no widgets, no figures (the lessons draw them).
 
@@ -15,6 +17,8 @@ Everything is computation: no widgets, no figures (the lessons draw them).
     result = simulate(paths, MasterStrategy(), FollowerSettings("isolated", 10, 100.0))
     result.paths          # one row per path: final equity, lost_account, max_drawdown, trades ...
     result.summary()      # probability of losing the account, percentiles, win rate ...
+    fixed = FollowerSettings("isolated", 10, 100.0, copy_mode="fixed_amount", copy_amount=10.0)
+    simulate(paths, MasterStrategy(), fixed)          # every copied order puts up 10 USDT of margin
 
 Where each part lives
 ---------------------
@@ -24,6 +28,9 @@ Where each part lives
 * :mod:`~margincourse.engine.copytrading.master`: the master's martingale
   (:class:`MasterStrategy`) and every order it places on every path
   (:func:`master_trades`, :class:`MasterLog`).
+* :mod:`~margincourse.engine.copytrading.modes`: the copy modes (how big each
+  copied order is, with the exchanges' pages they come from), :func:`copy_order_sizes`
+  and :func:`copy_ladder`.
 * :mod:`~margincourse.engine.copytrading.follower`: the follower's settings
   (:class:`FollowerSettings`), the copy rules (budget, skipped orders, stop-loss,
   fees) and the vectorised follower that applies them, path by path and setting by
@@ -96,6 +103,7 @@ from .master import (
     MasterStrategy,
     master_trades,
 )
+from .modes import COPY_MODES, copy_ladder, copy_order_sizes
 from .one_path import replay_with_account
 from .results import CopyResult, compare, outcomes, simulate, simulate_many, summarize
 
@@ -115,5 +123,8 @@ __all__ = [
     "outcomes",
     "compare",
     "replay_with_account",
+    "copy_order_sizes",
+    "copy_ladder",
+    "COPY_MODES",
     "MINUTES_PER_YEAR",
 ]

@@ -1,9 +1,13 @@
 """The follower: its settings, the copy rules, and the vectorised simulation that applies them.
 
-The copy ratio is fixed by :attr:`MasterStrategy.first_order`: the master's first
+How big each copied order is depends on the copy mode
+(:mod:`~margincourse.engine.copytrading.modes`). In the default, ``"fixed_ratio"``,
+the copy ratio is fixed by :attr:`MasterStrategy.first_order`: the master's first
 order, scaled to the follower's account, is that many USDT of BTC (in whole
 contracts of 0.0001 BTC); order ``k`` of a cycle is ``multiplier**k`` (``2**k``)
-times as large. The follower's exchange rules are exactly
+times as large. ``"fixed_amount"`` puts ``copy_amount`` USDT of margin behind every
+copied order (it does not double), ``"multiplier"`` copies ``copy_multiplier`` times
+the master's own quantity. The follower's exchange rules are exactly
 :class:`margincourse.Account`'s (Binance-style one-way mode: every add merges into
 one position with a size-weighted average entry; margin, risk tier and liquidation
 price are recomputed after every add; liquidation prices come from
@@ -68,9 +72,11 @@ from .lanes import (
     _gather,
     _merged_table,
     _Order,
+    _side_by_side,
     _TopUps,
 )
 from .master import ADD, OPEN, ROLL, TAKE_PROFIT, MasterLog
+from .modes import _copy_table, _sizing, check_copy_mode
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,16 @@ class FollowerSettings:
     worse than its trigger (or than a gapped open) the stop fills, as a fraction of
     the price. ``ruin_level`` is the fraction of the starting balance under which the
     account counts as lost.
+
+    ``copy_mode`` sizes the copied orders (:mod:`~margincourse.engine.copytrading.modes`,
+    with the exchanges' pages): ``"fixed_ratio"`` (the default: the master's orders as
+    :class:`MasterStrategy` scales them to the follower), ``"fixed_amount"`` (every copied
+    order puts up ``copy_amount`` USDT of margin) or ``"multiplier"`` (``copy_multiplier``
+    times the master's own quantity). ``copy_amount`` and ``copy_multiplier`` are
+    required by their own mode and must be None otherwise.
+
+    >>> FollowerSettings("isolated", 10, 100.0, copy_mode="fixed_amount", copy_amount=10.0).describe()
+    'isolated, 10x, budget 100 USDT, fixed amount: 10 USDT of margin per order'
     """
 
     margin_mode: str = "isolated"
@@ -96,6 +112,9 @@ class FollowerSettings:
     liquidation_fee: float = 0.0125
     exchange: str = "binance"
     ruin_level: float = 0.01
+    copy_mode: str = "fixed_ratio"
+    copy_amount: float | None = None
+    copy_multiplier: float | None = None
 
     def __post_init__(self):
         check_choice("margin_mode", self.margin_mode, ("cross", "isolated"))
@@ -119,6 +138,7 @@ class FollowerSettings:
         check_between("liquidation_fee", self.liquidation_fee, 0, 0.1)
         check_choice("exchange", self.exchange, exchanges(SYMBOL))
         check_between("ruin_level", self.ruin_level, 0, 1)
+        check_copy_mode(self.copy_mode, self.copy_amount, self.copy_multiplier)
 
     @property
     def budget(self) -> float:
@@ -134,6 +154,10 @@ class FollowerSettings:
         if self.stop_loss is not None:
             parts.append(f"stop-loss at {fmt(self.stop_loss * self.budget)} USDT loss, "
                          f"{fmt(self.stop_slippage * 100)} % slippage")
+        if self.copy_mode == "fixed_amount":
+            parts.append(f"fixed amount: {fmt(self.copy_amount)} USDT of margin per order")
+        elif self.copy_mode == "multiplier":
+            parts.append(f"multiplier: {fmt(self.copy_multiplier)} x the master's quantity")
         return ", ".join(parts)
 
 
@@ -159,9 +183,11 @@ class _Follower:
     what happened (closes, fees, skipped orders, top-ups) is written down and
     totalled after the loop, with the same arithmetic.
 
-    While a cycle is copied in full, the follower's position is the master's (scaled)
-    position after the same event. Once an order of a cycle is skipped, the follower
-    copies no more orders of that cycle.
+    While a cycle is copied in full, the follower's position is the event table's
+    position after the same event: the master's (scaled) position in the fixed-ratio
+    mode, the copy's own position in the other copy modes (one block of columns per
+    way of sizing the copies, built by :func:`~margincourse.engine.copytrading.modes._copy_table`).
+    Once an order of a cycle is skipped, the follower copies no more orders of that cycle.
 
     The exact liquidation price (:func:`margincourse.liquidation_price_for_tiers`) is
     needed only for positions that may be reached before the next master order. In
@@ -183,22 +209,30 @@ class _Follower:
         logs = [logs] if isinstance(logs, MasterLog) else list(logs)
         self.candles, self.shared = candles, first  # shared: the fees, balance and exchange
         self.tiers = tier_table(logs[0].strategy.symbol, first.exchange)
-        self.table = _merged_table(logs, self.tiers)
+        master = _merged_table(logs, self.tiers)
         P, n = candles.n_paths, len(settings)
-        C = self.table.n_columns  # one column per (log, path)
-        # a lane is (setting, log, path): lane = setting x C + log x P + path
+        C = master.n_columns  # one column per (log, path)
+        # one block of C columns per way of sizing the copies (copy mode): the master's orders as they
+        # are (fixed ratio), or the follower's own orders and positions (fixed amount, multiplier)
+        sizings = [_sizing(s) for s in settings]
+        blocks = list(dict.fromkeys(sizings))
+        block = [blocks.index(key) for key in sizings]  # each setting's block
+        contract_size = contract(logs[0].strategy.symbol).contract_size
+        self.table = _side_by_side([master if key is None else _copy_table(master, key, self.tiers, contract_size)
+                                    for key in blocks])
+        # a lane is (setting, log, path): lane = setting x C + log x P + path; its column is block x C + log x P + path
         self.n_lanes = n * C
-        self.lane_column = np.tile(np.arange(C), n)
+        self.lane_column = np.tile(np.arange(C), n) + np.repeat(np.array(block) * C, C)
         self.lane_path = self.lane_column % P
         self.identity = n == 1 and C == P  # lane, column and path are the same number
         self.settings = LaneSettings.of(settings, C)
         self.isolated = self.settings.isolated
-        self._known_ahead(settings, C)
+        self._known_ahead(settings, block, C)
         self.state = FollowerState.start(self.n_lanes, float(first.starting_balance))
         self.holding = np.zeros(self.n_lanes, dtype=bool)
         self.copying = np.zeros(self.n_lanes, dtype=bool)
-        # which lanes each master event concerns
-        kind = self.table.kind
+        # which lanes each master event concerns (the same events in every block)
+        kind = master.kind
         offsets = (np.arange(n) * C)[:, None]
 
         def lanes(mask):
@@ -213,28 +247,43 @@ class _Follower:
         self.orders: list[_Order] = []
         self.top_ups: list[_TopUps] = []
 
-    def _known_ahead(self, settings, C):
+    def _known_ahead(self, settings, block, C):
         """Isolated without auto-add: the bucket of a fully copied cycle is known ahead, so is the
-        liquidation price after every order (one call per leverage used)."""
-        leverages = sorted({float(s.leverage) for s in settings if _exact_liquidation(s)})
-        self.ahead = np.stack([self._prices_ahead(leverage) for leverage in leverages]) if leverages else None
+        liquidation price after every order (one call per leverage used, on the columns of the
+        blocks used with it; ``block[k]`` is setting ``k``'s block of ``C`` columns)."""
+        exact = [(float(s.leverage), b) for s, b in zip(settings, block) if _exact_liquidation(s)]
+        leverages = sorted({leverage for leverage, _ in exact})
+        n_blocks = self.table.n_columns // C
+        rows = []
+        for leverage in leverages:
+            used = sorted({b for lev, b in exact if lev == leverage})
+            if len(used) == n_blocks:
+                rows.append(self._prices_ahead(leverage, slice(None)))
+            else:
+                columns = np.concatenate([np.arange(b * C, (b + 1) * C) for b in used])
+                row = np.full((self.table.n_events, self.table.n_columns), -np.inf)
+                row[:, columns] = self._prices_ahead(leverage, columns)
+                rows.append(row)
+        self.ahead = np.stack(rows) if rows else None
         which = {leverage: k for k, leverage in enumerate(leverages)}
         self.ahead_index = np.repeat([which.get(float(s.leverage), 0) for s in settings], C)
 
-    def _prices_ahead(self, leverage):
-        """Liquidation prices of the isolated position after every master buy, fully copied at ``leverage``."""
+    def _prices_ahead(self, leverage, columns):
+        """Liquidation prices of the isolated position after every buy of the table's ``columns``, fully
+        copied at ``leverage``."""
         table = self.table
-        E, P = table.n_events, table.n_columns
-        kind = table.kind
-        buys = table.buys()
-        m = table.buy_size * table.buy_price / leverage  # Account.open's initial margin
+        kind, buy_size, buy_price = table.kind[:, columns], table.buy_size[:, columns], table.buy_price[:, columns]
+        E, P = kind.shape
+        buys = (kind == OPEN) | (kind == ADD) | (kind == ROLL)
+        m = buy_size * buy_price / leverage  # Account.open's initial margin
         bucket = np.empty((E, P))
         bucket[0] = m[0]
         for e in range(1, E):  # a cycle's margins add up, order by order
             bucket[e] = np.where(kind[e] == ADD, bucket[e - 1] + m[e], m[e])
         lp = np.full((E, P), -np.inf)
-        lp[buys] = formulas.liquidation_price_for_tiers("long", table.entry[buys], table.size[buys], bucket[buys],
-                                                        self.tiers)
+        fills = buys & (buy_size > 0)  # an order of no contracts is skipped (copy modes)
+        lp[fills] = formulas.liquidation_price_for_tiers("long", table.entry[:, columns][fills],
+                                                         table.size[:, columns][fills], bucket[fills], self.tiers)
         return lp
 
     def columns(self, lanes):

@@ -76,23 +76,32 @@ def _event_table(log: MasterLog, tiers) -> EventTable:
     cached = log.__dict__.get(key)
     if cached is None:
         buys = (log.kind == OPEN) | (log.kind == ADD) | (log.kind == ROLL)
-        size = np.where(buys, log.master_size, 1.0)
-        entry = np.where(buys, log.master_entry, 1.0)
-        buy_price = np.where(buys, log.buy_price, 1.0)
-        # the tier of the position after each buy (Account.open checks the leverage against it),
-        # 0 where the notional is beyond the table; and the maintenance margin at the entry price
-        notional = size * buy_price
         cached = EventTable(
             kind=log.kind, candle=log.candle, price=log.price,
-            buy_price=buy_price, buy_size=np.where(buys, log.buy_size, 0.0), size=size, entry=entry,
-            held_size=_held(size), held_entry=_held(entry),
             stretch_low=log.segment_min, stretch_start=log.segment_start, stretch_level=log.segment_level,
             stretch_end_low=log.segment_end_low,
-            max_leverage=np.where(notional < tiers.max_notional(), tiers.lookup(notional)[2], 0.0),
-            maintenance_margin=tiers.maintenance_margin(size * entry),
+            **_positions(buys, log.buy_price, log.buy_size, log.master_size, log.master_entry, tiers),
         )
         log.__dict__[key] = cached
     return cached
+
+
+def _positions(buys, buy_price, buy_size, size, entry, tiers) -> dict:
+    """The order and position columns of an :class:`EventTable` where ``buys``: the order (``buy_price``,
+    ``buy_size``), the position after it (``size``, ``entry``) and before it, the leverage its risk
+    tier allows and its maintenance margin (elsewhere the neutral values of :class:`EventTable`)."""
+    size = np.where(buys, size, 1.0)
+    entry = np.where(buys, entry, 1.0)
+    buy_price = np.where(buys, buy_price, 1.0)
+    # the tier of the position after each buy (Account.open checks the leverage against it),
+    # 0 where the notional is beyond the table; and the maintenance margin at the entry price
+    notional = size * buy_price
+    return dict(
+        buy_price=buy_price, buy_size=np.where(buys, buy_size, 0.0), size=size, entry=entry,
+        held_size=_held(size), held_entry=_held(entry),
+        max_leverage=np.where(notional < tiers.max_notional(), tiers.lookup(notional)[2], 0.0),
+        maintenance_margin=tiers.maintenance_margin(size * entry),
+    )
 
 
 def _held(after):
@@ -103,7 +112,12 @@ def _held(after):
 def _merged_table(logs, tiers) -> EventTable:
     """The event tables of several master logs side by side (one column per log and path),
     the shorter ones padded with events that concern nobody."""
-    tables = [_event_table(log, tiers) for log in logs]
+    return _side_by_side([_event_table(log, tiers) for log in logs])
+
+
+def _side_by_side(tables) -> EventTable:
+    """Several event tables as one, column blocks in the order given, the shorter ones padded with
+    events that concern nobody."""
     if len(tables) == 1:
         return tables[0]
     E = max(t.n_events for t in tables)

@@ -1,6 +1,7 @@
 """The master trader: a martingale on BTCUSDT, and every order it places on every path.
 
-A cycle opens with a long of :attr:`MasterStrategy.first_order` USDT of BTC. Each
+A cycle opens with a long of :attr:`MasterStrategy.first_order` USDT of BTC (what
+that amount means depends on the follower's copy mode: see :class:`MasterStrategy`). Each
 time the price falls ``step`` below the last buy, the master buys again,
 ``multiplier`` times the previous order, at most ``doublings`` times. Everything is
 sold once the price is ``take_profit`` above the average entry, and the next cycle
@@ -40,12 +41,20 @@ AT_OPEN, DOWN, UP, AT_CLOSE, AFTER_CLOSE = 0, 1, 2, 3, 4
 
 @dataclass(frozen=True)
 class MasterStrategy:
-    """The master's martingale, with order sizes already scaled to the follower's copy ratio.
+    """The master's martingale: its orders, which the follower copies in its copy mode.
 
     ``first_order`` USDT of BTC opens a cycle (rounded down to whole contracts, at
     least one); each time the price falls ``step`` below the last buy, the master buys
     ``multiplier`` times the previous order, at most ``doublings`` times per cycle;
     everything is sold at ``take_profit`` above the average entry.
+
+    What ``first_order`` stands for depends on the follower's ``copy_mode``
+    (:mod:`~margincourse.engine.copytrading.modes`): with a fixed ratio (the default)
+    it is the master's first order *already scaled to the follower's account*, so the
+    follower's copy is exactly these orders; with a multiplier it is the master's
+    *own* first order on the master's account, which the follower multiplies by
+    ``copy_multiplier``; with a fixed amount only the timing of the orders matters
+    (the follower's sizes come from ``copy_amount``).
     """
 
     first_order: float = 100.0

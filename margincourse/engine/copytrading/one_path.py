@@ -22,13 +22,16 @@ from ..account import Account
 from .candles import Candles
 from .follower import FollowerSettings
 from .master import ADD, AT_OPEN, DOWN, OPEN, ROLL, TAKE_PROFIT, MasterLog, MasterStrategy, master_trades
+from .modes import copy_order_sizes
 
 
 def replay_with_account(candles: Candles, index: int, strategy: MasterStrategy, settings: FollowerSettings,
                         log: MasterLog | None = None):
     """Run path ``index`` through :class:`margincourse.Account`, one price move at a time.
 
-    The same master orders and copy rules as :func:`simulate`, but every margin,
+    The same master orders and copy rules as :func:`simulate` (in the settings' copy
+    mode: each copied order is sized by
+    :func:`~margincourse.engine.copytrading.modes.copy_order_sizes`), but every margin,
     liquidation, auto-add and fee is decided by the account engine. Returns
     ``(account, actions, equity)``: the account at the end, a DataFrame of what the
     follower did, and its equity at each close. The tests check that this equals
@@ -168,9 +171,14 @@ class _OnePath:
 
     # ---------------------------------------------------------------- copying the master
     def copy_buy(self, t, price, q, first):
-        """Copy the master's order if the budget and the account can pay for it; otherwise stop copying the cycle."""
+        """Copy the master's order of ``q`` BTC (in the copy mode's size) if the budget and the account can
+        pay for it; otherwise stop copying the cycle."""
         s, acct, p = self.settings, self.account, self.position()
         if not first and (p is None or not self.copying):
+            return
+        q = float(copy_order_sizes(s, q, price, self.symbol))
+        if q <= 0:  # less than one contract: not copied
+            self.copying = False
             return
         allowance = s.budget + (acct.wallet_balance - s.starting_balance) - (0.0 if first else p.margin)
         try:

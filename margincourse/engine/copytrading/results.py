@@ -4,7 +4,8 @@
 :func:`simulate_many` and :func:`outcomes` run several settings (and several
 strategies) in one batched pass, which is how the lesson's lab bench computes every
 slider position at once; :func:`compare` puts the summaries of several setups side
-by side.
+by side. Settings in different copy modes (``FollowerSettings(copy_mode=...)``) can
+run in the same batch.
 """
 
 from __future__ import annotations

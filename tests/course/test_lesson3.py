@@ -162,11 +162,12 @@ def test_settlement_table_follows_the_money():
 
 def test_settlement_view_is_the_table_written_out():
     view, table = lesson3.settlement_view(), lesson3.settlement_table()
-    assert list(view.columns) == list(table.columns)
-    assert "wallet after (USDT)" not in view.index and "bankruptcy price (USDT)" not in view.index
+    assert len(view.columns) == len(table.columns) == 3
+    assert "wallet after" not in view.index and "bankruptcy price" not in view.index
+    assert view.columns.name == "in USDT" and view.index[0] == "executed at"
     assert view.iloc[0, 0] == "45,180.7"  # a price, on the tick
-    assert view.loc["margin lost by the trader (USDT)"].tolist() == ["100.00"] * 3
-    assert view.loc["fee rate x notional liquidated (USDT)"].iloc[1] == f"{0.0125 * 0.02 * 900 / 0.01992:,.2f}"
+    assert view.loc["margin lost by the trader"].tolist() == ["100.00"] * 3
+    assert view.loc["fee rate x notional"].iloc[1] == f"{0.0125 * 0.02 * 900 / 0.01992:,.2f}"
 
 
 def test_rule_comparison_is_bybits_example_both_ways():

@@ -348,7 +348,7 @@ def wick_figure(leverage=LEVERAGE, survivor=3, entry_price=ENTRY, size=SIZE, win
     ax.set_xlabel("minute of the scenario")
     ax.set_ylabel("price (USDT)")
     ax.set_title(f"A 30 % wick liquidates a {leverage:g}x long whose close price never moved")
-    figure.set_size_inches(8, 5.2)
+    figure.set_size_inches(8, 4.5)
     figure.legend(loc="outside lower center", ncols=2)
     return Picture(figure)
 
@@ -397,19 +397,34 @@ def settlement_table(leverage=LEVERAGE, entry_price=ENTRY, size=SIZE, gap_price=
 
 #: Rows of :func:`settlement_table` that are prices (written on the tick); the others are USDT amounts.
 PRICE_ROWS = ("executed at (USDT)", "bankruptcy price (USDT)")
+#: The rows :func:`settlement_view` shows, with the short labels it gives them (all in USDT).
+VIEW_ROWS = {
+    "executed at (USDT)": "executed at",
+    "realized PnL (USDT)": "realized PnL",
+    "left of the margin (USDT)": "left of the margin",
+    "fee rate x notional liquidated (USDT)": "fee rate x notional",
+    FEE_ROW: "fee, to the insurance fund",
+    LEFT_OVER_ROW: "left after it, to the fund",
+    "paid by the insurance fund (USDT)": "paid by the fund",
+    "margin lost by the trader (USDT)": "margin lost by the trader",
+}
 
 
 def settlement_view(**kwargs):
     """:func:`settlement_table` as the lesson shows it: prices on the tick, amounts with two decimals.
 
-    The bankruptcy price and the wallet after (the same in every column) are left out.
+    Short row and column labels; the bankruptcy price and the wallet after (the same in
+    every column, and said in the text) are left out.
     """
-    table = settlement_table(**kwargs).drop(index=["bankruptcy price (USDT)", "wallet after (USDT)"])
-    return pd.DataFrame(
-        {column: [price(v) if row in PRICE_ROWS else money(v) for row, v in table[column].items()]
+    table = settlement_table(**kwargs).loc[list(VIEW_ROWS)]
+    view = pd.DataFrame(
+        {column.replace("falls to the LP", "to the LP").replace("gaps to", "gap to"):
+         [price(v) if row in PRICE_ROWS else money(v) for row, v in table[column].items()]
          for column in table.columns},
-        index=table.index,
+        index=list(VIEW_ROWS.values()),
     )
+    view.columns.name = "in USDT"
+    return view
 
 
 def bybit_comparison(entry_price=20_000.0, size=1.0, leverage=50, mmr=0.005):
@@ -510,17 +525,17 @@ def _readout(f, event, candles):
     if lp is not None and bp is not None:
         readout["gap liquidation -> bankruptcy"] = f"{usdt(abs(lp - bp), PRICE_DECIMALS)} per BTC"
     if lp is not None:
-        readout["maintenance margin at the liquidation price"] = (
+        readout["maintenance margin at the LP"] = (
             f"{usdt(f['maintenance margin at LP'])} (rate {percent(f['maintenance margin rate at LP'])})"
         )
     else:
-        readout["maintenance margin at the liquidation price"] = "none: no liquidation price"
+        readout["maintenance margin at the LP"] = "none: no liquidation price"
     if event is not None:
         hour = int(candles.index.get_loc(event.time))
         extreme = "low" if side == "long" else "high"
         readout["this week's path"] = (
-            f"liquidated in hour {hour} (candle {extreme} {price(candles[extreme].iloc[hour])}), "
-            f"margin of {usdt(event.collateral_lost)} lost"
+            f"liquidated in hour {hour} ({extreme} {price(candles[extreme].iloc[hour])}): "
+            f"{usdt(event.collateral_lost)} lost"
         )
     else:
         extreme = candles["low"].min() if side == "long" else candles["high"].max()
@@ -543,7 +558,7 @@ def dashboard(side="long", entry_price=ENTRY, leverage=LEVERAGE, exchange="binan
     }
     relative = _relative_path()
     hours = np.arange(len(relative))
-    figure, ax = new_figure()
+    figure, ax = new_figure(figsize=(8, 3.6))
     ax.vlines(hours, (relative["low"] - 1) * 100, (relative["high"] - 1) * 100, color=COLORS["price"],
               linewidth=1, alpha=0.6, label="hourly low-high")
     ax.plot(hours, (relative["close"] - 1) * 100, color=COLORS["price"], linewidth=1.2, label="close")

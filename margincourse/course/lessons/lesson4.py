@@ -19,7 +19,7 @@ from matplotlib.ticker import MultipleLocator
 import numpy as np
 import pandas as pd
 
-from ...basics.formatting import money, percent, usdt
+from ...basics.formatting import money, number, percent, usdt
 from ...engine import formulas
 from ...engine.account import Account
 from ...engine.paths import scenario
@@ -119,6 +119,26 @@ def liquidation_table(leverage=50, price=30_000):
     return pd.DataFrame(columns)
 
 
+def worked_example(leverage=50, wallets=(("isolated", MARGIN), ("cross", WALLET))):
+    """The trade's liquidation price by hand in each mode: the tier, then Binance's formula with each WB.
+
+    Returns the lines to print. A long, alone in its account: side = +1, TMM1 = UPNL1 = 0.
+    """
+    size = trade_size(leverage)
+    tier = tier_table(SYMBOL).tier_for(size * ENTRY)
+    q, ep, mmr, cum = number(size), number(ENTRY), number(tier.mmr), number(tier.maintenance_amount)
+    lines = [f"tier {tier.tier} holds {usdt(size * ENTRY)} of notional: MMR {mmr}, cum {cum}"]
+    lps = {}
+    for mode, wb in wallets:
+        lps[mode] = formulas.liquidation_price("long", ENTRY, size, wb, tier.mmr, tier.maintenance_amount)
+        lines.append(f"{mode:>8}: LP = ({number(wb)} + {cum} - {q} x {ep}) / ({q} x {mmr} - {q}) "
+                     f"= {price_text(lps[mode])} USDT")
+    if {"isolated", "cross"} <= set(lps):
+        deeper = (ENTRY - lps["cross"]) / (ENTRY - lps["isolated"])
+        lines.append(f"cross survives a fall {number(deeper, 1)} times deeper than isolated")
+    return "\n".join(lines)
+
+
 def partial_close_check(leverage=50, fraction=0.1, fee_rate=BINANCE_LIQUIDATION_FEE):
     """Could Binance's partial close save the trade? Only where the maintenance rate is above the fee.
 
@@ -141,8 +161,8 @@ def partial_close_check(leverage=50, fraction=0.1, fee_rate=BINANCE_LIQUIDATION_
         f"Binance's {SYMBOL} liquidation fee: {percent(fee_rate)} of what a liquidation sells",
         f"the {leverage}x isolated trade at its liquidation price {price_text(lp)}: notional {usdt(notional)}, "
         f"tier {tier.tier}, MMR {percent(tier.mmr)}",
-        f"selling {percent(fraction, 0)} of it there: fee {usdt(fee)} out of the margin balance, "
-        f"maintenance margin {usdt(freed)} lower: {'compliant again' if freed > fee else 'still short'}",
+        f"selling {percent(fraction, 0)} of it there: fee {usdt(fee)}, maintenance margin "
+        f"{usdt(freed)} lower: {'compliant again' if freed > fee else 'still short'}",
     ]
     if above is not None:
         lines.append(f"the maintenance rate is above the fee from tier {above.tier} on "

@@ -14,6 +14,7 @@ standing on :mod:`margincourse.basics`.
 
 from .basics.errors import MarginInputError
 from .course.progress_view import progress
+from .course.question_bank import question_bank
 from .engine import copytrading, settlement
 from .engine.account import Account, Position
 from .engine.copytrading import FollowerSettings, MasterStrategy
@@ -54,6 +55,6 @@ __all__ = [
     "generate_path", "scenario", "scenarios", "load_klines",
     # copy trading and daily settlement
     "copytrading", "MasterStrategy", "FollowerSettings", "settlement", "margin_account", "settlement_summary",
-    # exercises and progress
-    "exercise", "progress",
+    # exercises, progress and every question of the course
+    "exercise", "progress", "question_bank",
 ]

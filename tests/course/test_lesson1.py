@@ -82,7 +82,8 @@ def test_long_and_short_mirror_each_other():
 
 def test_worked_example_steps():
     table = lesson1.worked_example(size=0.05, price=60_000, leverage=25, move=0.02)
-    results = list(table["result"])
+    assert table._repr_markdown_().startswith("| step | computation | result |")  # Markdown: no cell cut short
+    results = list(table.to_frame()["result"])
     assert results[0] == "3,000.00 USDT" and results[1] == "120.00 USDT"  # 0.05 x 60,000; / 25
     assert results[2] == "+60.00 USDT, return on margin +50 %"  # 0.05 x 1,200 = 60 = half of 120
     assert results[3] == "-60.00 USDT, return on margin -50 %"

@@ -117,13 +117,13 @@ def test_dashboard_readout_matches_the_engine(dashboard):
     margin = mc.initial_margin(size, entry, leverage)
     mm = table.maintenance_margin(size * mark)
     balance = margin + mc.unrealized_pnl("long", entry, size, mark)
-    assert number(readout["maintenance margin = notional x MMR - amount"]) == pytest.approx(mm, abs=0.005)
+    assert number(readout["maintenance margin (MM)"]) == pytest.approx(mm, abs=0.005)
     assert mm == pytest.approx(1_160_000 * 0.0065 - 950)  # tier 3 by hand
-    assert number(readout["margin balance = margin + unrealized PnL"]) == pytest.approx(balance, abs=0.005)
-    assert number(readout["margin ratio = maintenance margin / margin balance"]) == pytest.approx(
+    assert number(readout["margin balance = margin + PnL"]) == pytest.approx(balance, abs=0.005)
+    assert number(readout["margin ratio = MM / margin balance"]) == pytest.approx(
         mm / balance * 100, abs=0.05)
     lp = mc.liquidation_price_for_tiers("long", entry, size, margin, table)
-    assert readout["liquidation price (margin ratio reaches 100 %)"].startswith(f"{lp:,.2f} USDT")
+    assert readout["liquidation price (ratio at 100 %)"].startswith(f"{lp:,.2f} USDT")
 
 
 def test_dashboard_tier_follows_the_mark_price(dashboard):
@@ -131,12 +131,12 @@ def test_dashboard_tier_follows_the_mark_price(dashboard):
     assert readout["risk tier of that notional"].startswith("tier 3")
     readout = dashboard.set(size=14.0, entry_price=60_000.0, leverage=2, mark_price=42_000.0)
     assert readout["risk tier of that notional"].startswith("tier 2")
-    assert "liquidated" not in readout["margin ratio = maintenance margin / margin balance"]
+    assert "liquidated" not in readout["margin ratio = MM / margin balance"]
 
 
 def test_one_x_long_has_no_liquidation_price(dashboard):
     readout = dashboard.set(size=20.0, entry_price=60_000.0, leverage=1, mark_price=40_000.0)
-    assert readout["liquidation price (margin ratio reaches 100 %)"].startswith("none")
+    assert readout["liquidation price (ratio at 100 %)"].startswith("none")
 
 
 def test_margin_ratio_is_100_percent_at_the_liquidation_price():
@@ -225,22 +225,36 @@ def test_tier_caption_and_first_rows():
     assert caption.startswith("Binance USD") and "BTCUSDT" in caption and "\u24c8" not in caption
     assert caption.endswith(mc.tier_table("BTCUSDT", "binance").as_of)
     assert "0.06 % taker fee added to every rate" in lesson2.tier_caption("bitget")
-    assert list(lesson2.tier_frame("binance", rows=5).index) == [1, 2, 3, 4, 5]
+    first = lesson2.tier_frame("binance", rows=5)
+    assert list(first.index) == [1, 2, 3, 4, 5]
+    assert first.loc[1, "initial margin rate (1 / max leverage)"] == "0.80 %"  # 1 / 125, twice the 0.40 % MMR
+    assert first.loc[3, "initial margin rate (1 / max leverage)"] == "1.33 %"  # 1 / 75
 
 
 def test_worked_example_table_is_the_engines():
-    table = lesson2.worked_example(size=20, entry_price=60_000, leverage=10, mark_price=57_000)
+    table = lesson2.worked_example(size=20, entry_price=60_000, leverage=10, mark_price=57_000).to_frame()
+    table = table.set_index("step")
     results = list(table["result"])
     assert results[0] == "1,200,000.00 USDT"
     assert results[1] == "MMR 0.65 %, amount 950 USDT"
     assert results[2] == "6,850.00 USDT"  # 1,200,000 x 0.65 % - 950
-    assert results[3] == "120,000.00 USDT"
-    assert results[4] == "-60,000.00 USDT"
-    assert results[5] == "60,000.00 USDT"
-    assert results[6] == "6,460.00 USDT"  # 1,140,000 x 0.65 % - 950
-    assert results[7] == "10.8 %"  # 6,460 / 60,000
+    assert table.loc["3b. the same, slice by slice", "computation"] == (
+        "50,000 x 0.40 % + 550,000 x 0.50 % + 600,000 x 0.65 %")
+    assert results[3] == "6,850.00 USDT"  # 200 + 2,750 + 3,900
+    assert results[4] == "120,000.00 USDT"
+    assert results[5] == "-60,000.00 USDT"
+    assert results[6] == "60,000.00 USDT"
+    assert results[7] == "6,460.00 USDT"  # 1,140,000 x 0.65 % - 950
+    assert results[8] == "10.8 %"  # 6,460 / 60,000
     lp = mc.liquidation_price_for_tiers("long", 60_000, 20, 120_000, mc.tier_table("BTCUSDT", "binance"))
-    assert results[8].startswith(f"{lp:,.2f} USDT")
+    assert results[9].startswith(f"{lp:,.2f} USDT")
+
+
+@pytest.mark.parametrize("exchange", ["binance", "bitget"])
+@pytest.mark.parametrize("notional", [1_000.0, 50_000.0, 1_200_000.0, 45_000_000.0])
+def test_sum_of_slices_is_the_maintenance_margin(exchange, notional):
+    table = mc.tier_table("BTCUSDT", exchange)
+    assert lesson2.sum_of_slices(notional, table) == pytest.approx(table.maintenance_margin(notional))
 
 
 def test_tier_frames():

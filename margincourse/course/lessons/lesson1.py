@@ -12,6 +12,7 @@ from ...basics.formatting import money, percent, usdt
 from ...engine import formulas
 from ..plots import COLORS, new_figure, styled
 from ...engine.specs import contract, tier_table
+from .lesson0 import MarkdownTable
 from ..widgets import Dashboard, Question, leverage_slider, price_slider, size_slider
 
 MOVES = np.linspace(-0.15, 0.15, 301)  # price moves from -15 % to +15 %
@@ -105,7 +106,8 @@ def worked_example(size=0.05, price=60_000.0, leverage=25, move=0.02):
         rows.append((f"{n}. BTC {percent(step, 0, sign=True)}: PnL of the long",
                      f"{size:g} x ({money(exit_price, 0)} - {money(price, 0)})",
                      f"{usdt(pnl, sign=True)}, return on margin {percent(pnl / margin, 0, sign=True)}"))
-    return pd.DataFrame(rows, columns=["step", "computation", "result"]).set_index("step")
+    return MarkdownTable({"step": step, "computation": computation, "result": result}
+                         for step, computation, result in rows)
 
 
 def _readout(f):

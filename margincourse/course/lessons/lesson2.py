@@ -17,6 +17,7 @@ from ...engine import formulas
 from ..plots import COLORS, Picture, new_figure, plot_maintenance_curve, styled, usdt_axis
 from ...engine.specs import contract, tier_table
 from ..widgets import Dashboard, Question, leverage_slider, price_slider, size_slider
+from .lesson0 import MarkdownTable
 from .lesson1 import REFUSED_GREY, refusal_text
 
 SYMBOL = "BTCUSDT"
@@ -121,13 +122,18 @@ def tier_caption(exchange="binance", symbol=SYMBOL):
 def tier_frame(exchange="binance", symbol=SYMBOL, rows=None):
     """``tier_table(...).to_frame()`` with whole-number USDT columns and rates in percent, for reading.
 
-    ``rows`` keeps only the first tiers (the lesson shows five; the rest continue the pattern).
+    ``rows`` keeps only the first tiers (the lesson shows five; the rest continue the pattern). Beside
+    the maximum leverage stands the initial margin rate it allows, 1 / leverage, so it can be read
+    against the maintenance margin rate (why large positions get less leverage).
     """
     table = tier_table(symbol, exchange)
     frame = table.to_frame()
     for column in ("notional from (USDT)", "notional to (USDT)", "maintenance amount (USDT)"):
         frame[column] = frame[column].map(lambda value: money(value, 0))
-    frame["max leverage"] = frame["max leverage"].astype("int64").map(lambda v: f"{v}x")
+    leverage = frame["max leverage"].astype("int64")
+    frame["max leverage"] = leverage.map(lambda v: f"{v}x")
+    frame.insert(frame.columns.get_loc("max leverage") + 1, "initial margin rate (1 / max leverage)",
+                 (1 / leverage).map(percent))
     frame["maintenance margin rate"] = frame["maintenance margin rate"].map(percent)
     if exchange in COMPUTED_OFFSETS:
         frame = frame.rename(columns={"maintenance amount (USDT)": COMPUTED_OFFSETS[exchange]})
@@ -282,6 +288,21 @@ def bitget_announcement_example(size=3.0, mark_price=110_000.0, tier1_cap=200_00
     }
 
 
+def _slices(notional, table):
+    """``(part of the notional inside tier k, tier k's rate)`` for the tiers up to the notional's."""
+    fee = table.maintenance_fee_rate
+    return [(min(notional, t.cap) - t.floor, t.mmr + fee) for t in table.tiers if notional > t.floor]
+
+
+def sum_of_slices(notional, table):
+    """The maintenance margin charged slice by slice, each part of the notional at its own tier's rate."""
+    return sum(part * rate for part, rate in _slices(notional, table))
+
+
+def _slices_text(notional, table):
+    return " + ".join(f"{money(part, 0)} x {percent(rate)}" for part, rate in _slices(notional, table))
+
+
 def worked_example(size=20.0, entry_price=60_000.0, leverage=10, mark_price=57_000.0, exchange="binance",
                    symbol=SYMBOL):
     """An isolated long step by step: its tier and maintenance margin, then margin balance and margin ratio
@@ -294,24 +315,27 @@ def worked_example(size=20.0, entry_price=60_000.0, leverage=10, mark_price=57_0
         ("1. notional = size x price", f"{size:g} x {money(entry_price, 0)}", usdt(at_entry["notional"])),
         ("2. its risk tier", f"tier {t.tier}: {money(t.floor, 0)} to {money(t.cap, 0)} USDT",
          f"MMR {percent(t.mmr)}, amount {usdt(t.maintenance_amount, 0)}"),
-        ("3. maintenance margin = notional x MMR - amount",
+        ("3. maintenance margin (notional x MMR - amount)",
          f"{money(at_entry['notional'], 0)} x {percent(t.mmr)} - {money(t.maintenance_amount, 0)}",
          usdt(table.maintenance_margin(at_entry["notional"]))),
+        ("3b. the same, slice by slice", _slices_text(at_entry["notional"], table), usdt(sum_of_slices(
+            at_entry["notional"], table))),
         (f"4. margin at {leverage}x = notional / leverage", f"{money(at_entry['notional'], 0)} / {leverage}",
          usdt(now["margin"])),
-        (f"5. mark price falls to {money(mark_price, 0)}: unrealized PnL",
+        (f"5. unrealized PnL at {money(mark_price, 0)}",
          f"{size:g} x ({money(mark_price, 0)} - {money(entry_price, 0)})", usdt(now["unrealized PnL"])),
-        ("6. margin balance = margin + unrealized PnL", f"{money(now['margin'])} + ({money(now['unrealized PnL'])})",
+        ("6. margin balance = margin + PnL", f"{money(now['margin'])} + ({money(now['unrealized PnL'])})",
          usdt(now["margin balance"])),
-        ("7. maintenance margin at the mark price",
+        (f"7. maintenance margin at {money(mark_price, 0)}",
          f"{money(now['notional'], 0)} x {percent(now['rate'])} - {money(now['maintenance amount'], 0)}",
          usdt(now["maintenance margin"])),
-        ("8. margin ratio = maintenance margin / margin balance",
+        ("8. margin ratio = MM / margin balance",
          f"{money(now['maintenance margin'])} / {money(now['margin balance'])}", ratio_text(now["margin ratio"])),
-        ("9. liquidation price (lesson 3 derives it)", "where the margin ratio reaches 100 %",
+        ("9. liquidation price (lesson 3)", "where the margin ratio reaches 100 %",
          liquidation_text(now["liquidation price"], entry_price)),
     ]
-    return pd.DataFrame(rows, columns=["step", "computation", "result"]).set_index("step")
+    return MarkdownTable({"step": step, "computation": computation, "result": result}
+                         for step, computation, result in rows)
 
 
 # --------------------------------------------------------------------------- figures
@@ -366,18 +390,18 @@ def continuity_figure(max_notional=4_000_000.0, exchange="binance", symbol=SYMBO
 def _readout(f, entry_price, leverage):
     t = f["tier"]
     return {
-        "notional at entry (sets the leverage limit)": usdt(f["entry notional"]),
-        "margin (isolated) = entry notional / leverage": usdt(f["margin"]),
+        "notional at entry": usdt(f["entry notional"]),
+        "margin = entry notional / leverage": usdt(f["margin"]),
         "notional at the mark price": usdt(f["notional"]),
         "risk tier of that notional": (f"tier {t.tier}: {money(t.floor, 0)} to {usdt(t.cap, 0)}, "
                                        f"up to {t.max_leverage:g}x"),
         "maintenance margin rate (MMR)": percent(f["rate"]),
         "maintenance amount": usdt(f["maintenance amount"]),
-        "maintenance margin = notional x MMR - amount": usdt(f["maintenance margin"]),
+        "maintenance margin (MM)": usdt(f["maintenance margin"]),
         "unrealized PnL at the mark price": usdt(f["unrealized PnL"]),
-        "margin balance = margin + unrealized PnL": usdt(f["margin balance"]),
-        "margin ratio = maintenance margin / margin balance": ratio_text(f["margin ratio"]),
-        "liquidation price (margin ratio reaches 100 %)": liquidation_text(f["liquidation price"], entry_price),
+        "margin balance = margin + PnL": usdt(f["margin balance"]),
+        "margin ratio = MM / margin balance": ratio_text(f["margin ratio"]),
+        "liquidation price (ratio at 100 %)": liquidation_text(f["liquidation price"], entry_price),
     }
 
 
@@ -507,9 +531,8 @@ def dashboard(size=20.0, entry_price=60_000.0, leverage=20, mark_price=58_000.0)
         "Maintenance margin: an isolated BTCUSDT long on Binance",
         controls, figure, update,
         animated=[position_dot, ratio_line, entry_line, lp_line, mark_dot, off_scale, refusal],
-        note="The margin is the initial margin (no margin added). Tier, rate and maintenance margin follow the "
-             "notional at the mark price; the leverage limit is checked at the entry notional. Above "
-             f"{RATIO_TOP:g} % the curve leaves the chart; a triangle at the top means the ratio now is off the chart.",
+        note="Margin = initial margin. The leverage limit is checked at the entry notional; tier, rate and "
+             "maintenance margin follow the notional at the mark price.",
     )
 
 

@@ -17,8 +17,17 @@ from .course.progress_view import progress
 from .course.question_bank import question_bank
 from .engine import copytrading, settlement
 from .engine.account import Account, Position
+from .engine.adl import AdlFill, Counterparty, DeleverageResult, adl_ranking, deleverage
 from .engine.copytrading import FollowerSettings, MasterStrategy
-from .engine.events import CloseEvent, Ledger, LiquidationEvent, MarginAddedEvent
+from .engine.events import (
+    AutoDeleveragingEvent,
+    CloseEvent,
+    FundingEvent,
+    Ledger,
+    LiquidationEvent,
+    MarginAddedEvent,
+    PartialLiquidationEvent,
+)
 from .engine.formulas import (
     bankruptcy_price,
     bybit_liquidation_price,
@@ -32,6 +41,8 @@ from .engine.formulas import (
     side_sign,
     unrealized_pnl,
 )
+from .engine.funding import FundingRule, cap_funding_rate, funding_payment, funding_rule, funding_times
+from .engine.liquidation import liquidation_comparison, reduce_to_lower_tier, stepped_liquidation
 from .engine.paths import generate_path, load_klines, scenario, scenarios
 from .engine.replay import run
 from .engine.settlement import margin_account, settlement_summary
@@ -51,6 +62,10 @@ __all__ = [
     "ContractSpec", "RiskTier", "TierTable", "contract", "tier_table", "symbols", "exchanges",
     # the account (engine.account, engine.events, engine.replay)
     "Account", "Position", "Ledger", "LiquidationEvent", "MarginAddedEvent", "CloseEvent", "run",
+    # funding, stepped liquidation, auto-deleveraging (engine.funding, engine.liquidation, engine.adl)
+    "funding_payment", "funding_rule", "funding_times", "cap_funding_rate", "FundingRule", "FundingEvent",
+    "stepped_liquidation", "liquidation_comparison", "reduce_to_lower_tier", "PartialLiquidationEvent",
+    "Counterparty", "adl_ranking", "deleverage", "DeleverageResult", "AdlFill", "AutoDeleveragingEvent",
     # price paths (engine.paths)
     "generate_path", "scenario", "scenarios", "load_klines",
     # copy trading and daily settlement

@@ -22,6 +22,13 @@ formulas for every number. The rules it follows, with their sources:
   goes to the insurance fund; a loss beyond the collateral (a gap past the
   bankruptcy price) is covered by the insurance fund, so the wallet never goes
   below zero. Both amounts are recorded in the :class:`~margincourse.engine.events.Ledger`.
+  ``liquidation="stepped"`` cuts an isolated position above the lowest risk tier down a
+  tier instead (Bybit's documented process, :mod:`~margincourse.engine.liquidation`). A
+  finite ``insurance_fund`` (a balance) runs dry: what it cannot cover is passed to the
+  opposing ``counterparties`` by auto-deleveraging (:mod:`~margincourse.engine.adl`).
+* **Funding** (:meth:`apply_funding`, ``run(..., funding=...)``): each open position pays
+  or receives position value x rate at funding times; a charge comes from where the
+  exchange documents it (:mod:`~margincourse.engine.funding`). Off unless rates are given.
 * **Auto-add margin** (isolated only): when the mark reaches the liquidation price,
   margin is moved in from the available balance instead, again and again while
   the balance lasts. ``auto_add_rule="initial_margin"`` adds the position's initial
@@ -48,26 +55,24 @@ fee charged on the amount liquidated; remaining collateral to the insurance fund
 from __future__ import annotations
 
 import copy as _copy
-import math
 
-import numpy as np
-
-from . import formulas, replay
+from . import adl, formulas, funding, replay
 from ..basics.errors import (
     MarginInputError,
     check_between,
     check_choice,
-    check_finite,
+    check_non_negative,
     check_positive,
     fmt,
 )
-from .events import CloseEvent, Ledger, LiquidationEvent, MarginAddedEvent
+from .events import CloseEvent, FundingEvent, Ledger, MarginAddedEvent
+from .liquidation import LIQUIDATION_MODES, Liquidations
 from .position import AUTO_ADD_RULES, MODES, Position
 from .specs import contract, exchanges, tier_table
 
 __all__ = ["Account", "Position"]
 
-class Account:
+class Account(Liquidations):
     """A USDT-margined futures account.
 
     >>> acct = Account(1_000)
@@ -90,12 +95,21 @@ class Account:
         liquidation_fee=0.0,
         exchange="binance",
         auto_add_rule="initial_margin",
+        liquidation="whole",
+        insurance_fund=None,
+        counterparties=(),
     ):
         self._cross_wallet = check_positive("balance", balance)
         self._taker_fee = check_between("taker_fee", taker_fee, 0, 0.01)
         self._liquidation_fee = check_between("liquidation_fee", liquidation_fee, 0, 0.1)
         self._exchange = check_choice("exchange", exchange, exchanges())
         self._auto_add_rule = check_choice("auto_add_rule", auto_add_rule, AUTO_ADD_RULES)
+        self._liquidation = check_choice("liquidation", liquidation, LIQUIDATION_MODES)
+        self._insurance_fund = None if insurance_fund is None else check_non_negative("insurance_fund", insurance_fund)
+        self._counterparties = adl.check_counterparties(counterparties)
+        if self._counterparties and insurance_fund is None:
+            raise MarginInputError("counterparties need a finite insurance_fund: "
+                                   "with an endless fund nobody is deleveraged")
         self._positions: list[Position] = []
         self._history: list[Position] = []
         self._marks: dict[str, float] = {}
@@ -107,6 +121,8 @@ class Account:
         self._liquidation_fees = 0.0
         self._insurance_contribution = 0.0
         self._insurance_loss = 0.0
+        self._funding = 0.0
+        self._adl_shortfall = 0.0
 
     # ----------------------------------------------------------------- reading
 
@@ -169,6 +185,21 @@ class Account:
     def auto_add_rule(self) -> str:
         return self._auto_add_rule
 
+    @property
+    def liquidation(self) -> str:
+        """``"whole"`` or ``"stepped"``: how isolated positions above the lowest tier are liquidated."""
+        return self._liquidation
+
+    @property
+    def insurance_fund_balance(self) -> float | None:
+        """The modelled insurance fund's balance, or None when it is taken as endless (the default)."""
+        return self._insurance_fund
+
+    @property
+    def counterparties(self) -> tuple:
+        """The opposing positions auto-deleveraging may close (:class:`margincourse.Counterparty`)."""
+        return self._counterparties
+
     def ledger(self) -> Ledger:
         """Where the money went; ``ledger().expected_wallet_balance() == wallet_balance``."""
         return Ledger(
@@ -178,6 +209,8 @@ class Account:
             liquidation_fees=self._liquidation_fees,
             insurance_fund_contribution=self._insurance_contribution,
             insurance_fund_loss=self._insurance_loss,
+            funding=self._funding,
+            adl_shortfall=self._adl_shortfall,
         )
 
     def copy(self) -> "Account":
@@ -227,7 +260,8 @@ class Account:
         """The mark price at which the collateral behind the position is exactly used up."""
         self._check_open(position)
         if position._mode == "isolated":
-            return formulas.bankruptcy_price(position._side, position._entry_price, position._size, position._margin)
+            return formulas.bankruptcy_price(position._side, position._entry_price, position._size,
+                                             max(position._margin, 1e-12))
         others = [p for p in self._positions if p._mode == "cross" and p is not position]
         upnl = sum(self._upnl(p, self._marks[p._symbol]) for p in others)
         return formulas.bankruptcy_price(
@@ -250,14 +284,18 @@ class Account:
           more than it paid for (a 2x long of 200 USDT in a 1,000 USDT wallet can lose
           200, never the other 800).
 
-        Trading fees to close come on top.
+        Funding is charged from the available balance before the position's margin on
+        Binance and Bybit, so it is not under the cap: the funding the position has already
+        paid, net of what it received, is added (:attr:`Position.funding`). Future funding
+        is not: its rates are not known. Trading fees to close come on top.
         """
         self._check_open(position)
+        paid = max(0.0, -position._funding)
         if position._mode == "cross":
             if position._side == "long":
-                return min(self._cross_wallet, position._size * position._entry_price)
-            return self._cross_wallet
-        loss = position._margin
+                return min(self._cross_wallet, position._size * position._entry_price) + paid
+            return self._cross_wallet + paid
+        loss = position._margin + paid
         if position._auto_add_margin:
             room = self.available_balance
             if self._auto_add_rule == "initial_margin":
@@ -446,9 +484,35 @@ class Account:
         self._marks.update({s: v[3] for s, v in checked.items()})
         return events
 
-    def run(self, candles):
+    def run(self, candles, symbol=None, *, funding=None):
         """Run this account over candles; see :func:`margincourse.run`."""
-        return replay.run(self, candles)
+        return replay.run(self, candles, symbol, funding=funding)
+
+    def apply_funding(self, rates, *, time=None) -> list:
+        """Settle a funding time: each open position in a symbol of ``rates`` pays or receives.
+
+        ``rates`` maps symbols to the rate settled now (a fraction from -1 to 1; 0.0001 is
+        0.01 %), or is one rate for every open position. The cash flow is
+        :func:`margincourse.funding_payment` at the symbol's last mark. A receipt goes to the
+        wallet; a charge comes from where the account's exchange takes it
+        (:func:`margincourse.funding_rule`): Binance from the available balance, then the
+        position's margin; Bitget from the position's margin, never below its maintenance
+        margin. A charge that leaves a position at or below its maintenance margin has it
+        liquidated at the next mark. Returns one :class:`FundingEvent` per position.
+
+        >>> acct = Account(1_000)
+        >>> pos = acct.open("BTCUSDT", "long", 0.5, 60_000, 50, "isolated")
+        >>> [e.describe() for e in acct.apply_funding({"BTCUSDT": 0.0001})]
+        ['BTCUSDT long isolated paid 3.00 USDT funding (rate 0.0100 % at 60,000.00)']
+        >>> acct.wallet_balance, pos.margin, acct.ledger().funding
+        (997.0, 600.0, -3.0)
+        """
+        rates = funding.check_rates(rates, {p._symbol for p in self._positions})
+        rule = funding.funding_rule(self._exchange).charged_from
+        events = [self._settle_funding(p, rates[p._symbol], rule, time) for p in list(self._positions)
+                  if p._symbol in rates]
+        self._events.extend(events)
+        return events
 
     # ----------------------------------------------------------------- internals
 
@@ -505,6 +569,34 @@ class Account:
             else:
                 self._marks[symbol] = saved
 
+    def _settle_funding(self, p, rate, rule, time):
+        mark = self._marks[p._symbol]
+        flow = funding.funding_payment(p._side, p._size, mark, rate)
+        wallet_change, margin_change, unpaid = flow, 0.0, 0.0
+        if flow < 0:
+            isolated = p._mode == "isolated"
+            available = self.available_balance
+            if rule == "position_margin_down_to_maintenance":
+                mm, balance = (self._mm(p, mark), p._margin + self._upnl(p, mark)) if isolated else \
+                    self._cross_state(self._marks)
+                margin, room = (p._margin if isolated else self._cross_wallet), balance - mm
+            else:
+                margin, room = (p._margin if isolated else self._cross_wallet - available), None
+            taken, from_margin, unpaid = funding.charge_sources(rule, -flow, available=available, margin=margin,
+                                                                room=room)
+            wallet_change = -taken - (0.0 if isolated else from_margin)
+            margin_change = -from_margin if isolated else 0.0
+        self._cross_wallet += wallet_change
+        p._margin += margin_change
+        p._funding += wallet_change + margin_change
+        self._funding += wallet_change + margin_change
+        return FundingEvent(
+            time=time, position_id=p._id, symbol=p._symbol, side=p._side, mode=p._mode, size=p._size,
+            mark_price=mark, funding_rate=rate, amount=wallet_change + margin_change, wallet_change=wallet_change,
+            margin_change=margin_change, unpaid=unpaid, wallet_after=self.wallet_balance,
+            margin_after=p._margin if p._mode == "isolated" else self._cross_wallet,
+        )
+
     def _charge_trading_fee(self, fee):
         self._cross_wallet -= fee
         self._trading_fees += fee
@@ -535,8 +627,9 @@ class Account:
         return balance <= mm
 
     def _lp(self, p):
-        if p._mode == "isolated":
-            return formulas.liquidation_price_for_tiers(p._side, p._entry_price, p._size, p._margin, p._tiers)
+        if p._mode == "isolated":  # a margin emptied by funding counts as (almost) nothing
+            return formulas.liquidation_price_for_tiers(p._side, p._entry_price, p._size, max(p._margin, 1e-12),
+                                                        p._tiers)
         others = [q for q in self._positions if q._mode == "cross" and q is not p]
         other_mm = sum(self._mm(q, self._marks[q._symbol]) for q in others)
         other_upnl = sum(self._upnl(q, self._marks[q._symbol]) for q in others)
@@ -582,7 +675,9 @@ class Account:
                 if amount > 1e-9:
                     events.append(self._move_margin(p, amount, trigger, time, automatic=True, before=lp))
                     continue
-                events.append(self._liquidate_isolated(p, trigger, lp, time))
+                if self._liquidation == "stepped" and self._step_down(p, trigger, lp, time, events):
+                    continue
+                events.extend(self._liquidate_isolated(p, trigger, lp, time))
                 break
         self._marks.update(target)
         if any(p._mode == "cross" for p in self._positions):
@@ -591,93 +686,6 @@ class Account:
                 events.extend(self._liquidate_cross(start, target, time))
         self._events.extend(events)
         return events
-
-    def _liquidate_isolated(self, p, price, lp, time):
-        bankruptcy = formulas.bankruptcy_price(p._side, p._entry_price, p._size, p._margin)
-        pnl = self._upnl(p, price)
-        left = p._margin + pnl
-        fee = min(self._liquidation_fee * p._size * price, max(left, 0.0))
-        contribution = max(left - fee, 0.0)
-        shortfall = max(-left, 0.0)
-        lost = p._margin
-        self._book_liquidation(pnl, fee, contribution, shortfall)
-        self._retire(p)
-        return LiquidationEvent(
-            time=time, position_id=p._id, symbol=p._symbol, side=p._side, mode=p._mode, size=p._size,
-            entry_price=p._entry_price, price=price, liquidation_price=lp, bankruptcy_price=bankruptcy,
-            realized_pnl=pnl, liquidation_fee=fee, insurance_fund_contribution=contribution,
-            insurance_fund_loss=shortfall, collateral_lost=lost, wallet_after=self.wallet_balance,
-        )
-
-    def _liquidate_cross(self, start, target, time):
-        cross = [p for p in self._positions if p._mode == "cross"]
-        mm0, balance0 = self._cross_state(start)
-        if balance0 <= mm0:
-            prices = dict(start)  # already breached where the move began: executed there
-        else:
-            prices = self._cross_trigger_prices(start, target)
-        lps = {p._id: self._lp_at(p, prices) for p in cross}
-        bankruptcy = {p._id: self._bankruptcy_at(p, prices) for p in cross}
-        order = sorted(cross, key=lambda p: -self._upnl(p, prices[p._symbol]))  # profits first
-        events = []
-        for i, p in enumerate(order):
-            before = self.wallet_balance
-            price = prices[p._symbol]
-            pnl = self._upnl(p, price)
-            left = self._cross_wallet + pnl
-            fee = min(self._liquidation_fee * p._size * price, max(left, 0.0))
-            shortfall = max(-left, 0.0)
-            last = i == len(order) - 1
-            contribution = max(left - fee, 0.0) if last else 0.0
-            self._book_liquidation(pnl, fee, contribution, shortfall)
-            self._cross_wallet = 0.0 if last else max(left - fee, 0.0)
-            self._retire(p)
-            events.append(
-                LiquidationEvent(
-                    time=time, position_id=p._id, symbol=p._symbol, side=p._side, mode=p._mode, size=p._size,
-                    entry_price=p._entry_price, price=price, liquidation_price=lps[p._id],
-                    bankruptcy_price=bankruptcy[p._id], realized_pnl=pnl, liquidation_fee=fee,
-                    insurance_fund_contribution=contribution, insurance_fund_loss=shortfall,
-                    collateral_lost=before - self.wallet_balance, wallet_after=self.wallet_balance,
-                )
-            )
-        return events
-
-    def _cross_trigger_prices(self, start, target):
-        """Prices on the straight path start -> target where the cross account reaches maintenance."""
-        symbols = {p._symbol for p in self._positions if p._mode == "cross"}
-
-        def at(t):
-            return {s: start[s] + t * (target[s] - start[s]) if s in symbols else target[s] for s in target}
-
-        low, high = 0.0, 1.0  # healthy at 0, breached at 1
-        for _ in range(80):
-            mid = 0.5 * (low + high)
-            mm, balance = self._cross_state(at(mid))
-            if balance <= mm:
-                high = mid
-            else:
-                low = mid
-        return at(high)
-
-    def _lp_at(self, p, prices):
-        saved = self._marks
-        self._marks = dict(saved, **prices)
-        try:
-            return self._lp(p)
-        finally:
-            self._marks = saved
-
-    def _bankruptcy_at(self, p, prices):
-        others = [q for q in self._positions if q._mode == "cross" and q is not p]
-        upnl = sum(self._upnl(q, prices[q._symbol]) for q in others)
-        return formulas.bankruptcy_price(p._side, p._entry_price, p._size, max(self._cross_wallet, 1e-12), upnl)
-
-    def _book_liquidation(self, pnl, fee, contribution, shortfall):
-        self._realized_pnl += pnl
-        self._liquidation_fees += fee
-        self._insurance_contribution += contribution
-        self._insurance_loss += shortfall
 
     def __repr__(self):
         return (

@@ -30,7 +30,7 @@ class Position:
 
     __slots__ = (
         "_id", "_symbol", "_side", "_mode", "_leverage", "_auto_add_margin",
-        "_size", "_entry_price", "_margin", "_is_open", "_sign", "_tiers",
+        "_size", "_entry_price", "_margin", "_is_open", "_sign", "_tiers", "_funding",
     )
 
     def __init__(self, position_id, symbol, side, mode, leverage, auto_add_margin, size, entry_price, margin, tiers):
@@ -46,6 +46,7 @@ class Position:
         self._is_open = True
         self._sign = 1 if side == "long" else -1
         self._tiers = tiers
+        self._funding = 0.0
 
     id = property(lambda self: self._id, doc="A number unique within the account.")
     symbol = property(lambda self: self._symbol, doc="The contract, e.g. 'BTCUSDT'.")
@@ -62,6 +63,11 @@ class Position:
     def margin(self) -> float:
         """Isolated: the margin in the position's bucket. Cross: the initial margin at entry."""
         return self._margin
+
+    @property
+    def funding(self) -> float:
+        """Net funding this position has received so far (negative when it has paid), in USDT."""
+        return self._funding
 
     @property
     def entry_notional(self) -> float:

@@ -13,6 +13,11 @@ the high, because the mark price passes there even when the candle closes
 elsewhere. That is how a wick liquidates a position the close price would not
 have. With several cross positions, their extremes are assumed to happen at the
 same moment, the worst case.
+
+Funding (off unless ``funding=`` is given) is settled at every funding time the candles
+cross (:func:`margincourse.engine.funding.funding_schedule`): a time ``T`` with
+``index[j - 1] < T <= index[j]`` is settled at the close of candle ``j - 1``, the last mark
+before ``T``, before candle ``j`` runs. The scan simply stops there too.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..basics.errors import MarginInputError
+from .funding import funding_schedule
 from .specs import contract
 
 __all__ = ["run", "timeline_columns"]
@@ -175,6 +181,8 @@ def _fill(account, frames, start, stop, out):
         for pid in cross_labels:
             out["ratio"][pid][rows] = ratio
     out["wallet_balance"][rows] = wallet
+    if "funding" in out:
+        out["funding"][rows] = account._funding
     out["equity"][rows] = wallet + total_upnl
     out["available_balance"][rows] = np.maximum(
         0.0, account._cross_wallet + np.minimum(0.0, cross_upnl) - cross_used
@@ -186,7 +194,16 @@ def timeline_columns(account):
     return {p.id: f"margin_ratio {p.label}" for p in account.positions}
 
 
-def run(account, candles, symbol=None):
+def _settle_funding(account, frames, row, time, rates, texts, records):
+    """Settle one funding time before candle ``row``, at the previous candle's close."""
+    account._marks.update({s: float(c[row - 1]) for s, (o, h, l, c) in frames.items()})
+    events = account.apply_funding(rates, time=time)
+    if events:
+        texts.setdefault(row, []).extend(e.describe() for e in events)
+        records.extend(events)
+
+
+def run(account, candles, symbol=None, *, funding=None):
     """Run ``account`` over ``candles``; it ends in the state the candles leave it in.
 
     ``candles`` is a DataFrame with columns ``open``, ``high``, ``low``, ``close`` (for
@@ -198,8 +215,15 @@ def run(account, candles, symbol=None):
     once it is gone; the ratio reaches 1 at liquidation), and ``events``, a text
     description of what happened in that candle. ``timeline.attrs["events"]`` holds
     the event records themselves (a tuple; ``account.events`` has them too).
+
+    ``funding`` (default None: no funding) settles funding at every funding time of the
+    account's exchange the candles cross (the candles must be indexed by time): one rate
+    for every symbol (a number, or a pandas Series of rates indexed by time, whose last
+    value at or before each funding time applies), or a dict ``{symbol: number or
+    Series}``. The timeline then has a ``funding`` column: the net funding received so far.
     """
     frames, index = _as_frames(account, candles, symbol)
+    schedule = [] if funding is None else funding_schedule(index, funding, account.exchange)
     n = len(index)
     labels = timeline_columns(account)
     out = {
@@ -208,32 +232,44 @@ def run(account, candles, symbol=None):
         "available_balance": np.empty(n),
         "ratio": {pid: np.full(n, np.nan) for pid in labels},
     }
+    if funding is not None:
+        out["funding"] = np.empty(n)
     texts = {}
     records = []
-    i = 0
+    i = k = 0
     while i < n:
-        j = _next_event(account, frames, i, n)
+        while k < len(schedule) and schedule[k][0] == i:
+            _settle_funding(account, frames, *schedule[k], texts, records)
+            k += 1
+        stop = schedule[k][0] if k < len(schedule) else n
+        j = _next_event(account, frames, i, stop)
         _fill(account, frames, i, j, out)
-        if j == n:
-            break
+        if j == stop:
+            if stop == n:
+                break
+            i = stop
+            continue
         candle = {s: (o[j], h[j], l[j], c[j]) for s, (o, h, l, c) in frames.items()}
         events = account.step(candle, time=index[j])
         _fill(account, frames, j, j + 1, out)
         if events:
-            texts[j] = "; ".join(e.describe() for e in events)
+            texts.setdefault(j, []).extend(e.describe() for e in events)
             records.extend(events)
         i = j + 1
     account._marks.update({s: float(c[-1]) for s, (o, h, l, c) in frames.items()})
+    return _timeline(frames, index, out, labels, texts, records)
 
+
+def _timeline(frames, index, out, labels, texts, records):
     columns = {s: c for s, (o, h, l, c) in frames.items()}
-    columns["wallet_balance"] = out["wallet_balance"]
-    columns["equity"] = out["equity"]
-    columns["available_balance"] = out["available_balance"]
+    for name in ("wallet_balance", "equity", "available_balance", "funding"):
+        if name in out:
+            columns[name] = out[name]
     for pid, name in labels.items():
         columns[name] = out["ratio"][pid]
-    events_column = np.full(n, "", dtype=object)
-    for row, text in texts.items():
-        events_column[row] = text
+    events_column = np.full(len(index), "", dtype=object)
+    for row, lines in texts.items():
+        events_column[row] = "; ".join(lines)
     columns["events"] = events_column
     timeline = pd.DataFrame(columns, index=index)
     timeline.attrs["events"] = tuple(records)

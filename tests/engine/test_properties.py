@@ -13,7 +13,12 @@ What is checked, whatever the numbers:
 * the formulas give element for element on numpy arrays what they give on scalars;
 * at the liquidation price the margin balance equals the maintenance margin, with the
   shipped tier tables, also for positions that span several tiers;
-* ``mc.run`` tells exactly the story that ``Account.step`` tells candle by candle.
+* ``mc.run`` tells exactly the story that ``Account.step`` tells candle by candle;
+* with funding, stepped liquidation and a finite insurance fund (ADL) in the mix, every USDT
+  is still accounted for, the wallet still never goes negative, an ADL's shortfall equals what
+  the fund paid plus what the deleveraged winners did not receive, and isolated funding moves
+  no other position's bucket; ``mc.run(..., funding=...)`` still equals settling funding and
+  stepping candle by candle.
 
 Tests marked ``# Regression`` failed on the code before commit 29fa684 and pin its fix.
 """
@@ -30,6 +35,7 @@ from hypothesis import strategies as st
 import margincourse as mc
 from margincourse import MarginInputError
 from margincourse.engine.events import LiquidationEvent, MarginAddedEvent
+from margincourse.engine.funding import funding_schedule
 
 SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 NO_SHRINK = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target]
@@ -115,7 +121,7 @@ def draw_size(data, account, symbol, price, leverage, *, fit_tier=True, fraction
 
 
 def draw_open(data, account, *, isolated_only=False, allow_auto_add=True):
-    symbol = data.draw(st.sampled_from(SYMBOLS), label="symbol")
+    symbol = data.draw(st.sampled_from([s for s in SYMBOLS if account.exchange in mc.exchanges(s)]), label="symbol")
     price = round(price_of(account, symbol) * data.draw(st.floats(0.97, 1.03), label="open move"), 2)
     existing = next((p for p in account.positions if p.symbol == symbol), None)
     if existing is not None and data.draw(st.booleans(), label="add to existing"):
@@ -201,13 +207,13 @@ def draw_operation(data, account):
     return "bad", thunks[which]
 
 
-def run_random_operations(data, account, check, n_max=14):
+def run_random_operations(data, account, check, n_max=14, draw=draw_operation):
     """Apply random operations; after each one call ``check(account, refused)``."""
     # start with a portfolio of a few positions (as a trader would), then anything goes
     n_open = data.draw(st.integers(0, 4), label="opening positions")
     n = data.draw(st.integers(1, n_max), label="number of operations")
     for i in range(n_open + n):
-        name, thunk = ("open", draw_open(data, account)) if i < n_open else draw_operation(data, account)
+        name, thunk = ("open", draw_open(data, account)) if i < n_open else draw(data, account)
         before = snapshot(account)
         try:
             thunk()
@@ -641,9 +647,10 @@ def portfolios(draw):
     return seed, n, interval, specs, options, leave_out
 
 
-def _build(specs, options):
+def _build(specs, options, **account_options):
     account = mc.Account(
-        options["balance"], taker_fee=options["taker_fee"], liquidation_fee=options["liquidation_fee"], auto_add_rule=options["auto_add_rule"]
+        options["balance"], taker_fee=options["taker_fee"], liquidation_fee=options["liquidation_fee"], auto_add_rule=options["auto_add_rule"],
+        **account_options,
     )
     for spec in specs:
         contract = mc.contract(spec["symbol"])
@@ -715,3 +722,185 @@ def test_run_equals_step_per_candle(portfolio):
     assert [p.id for p in account.closed_positions] == [p.id for p in stepped.closed_positions]
     assert timeline["wallet_balance"].iloc[-1] == pytest.approx(stepped.wallet_balance, rel=1e-12, abs=1e-9)
     assert_conserved(account)
+
+
+# --------------------------------------------------------------------------- funding, stepped liquidation, ADL
+
+
+def draw_counterparties(data):
+    """A few opposing traders in the symbols the tests use, some in profit, some not."""
+    out = []
+    for i in range(data.draw(st.integers(0, 6), label="counterparties")):
+        symbol = data.draw(st.sampled_from(SYMBOLS), label="counterparty symbol")
+        entry = BASE_PRICES[symbol] * data.draw(st.floats(0.5, 2.0), label="counterparty entry")
+        size = data.draw(st.floats(0.001, 50), label="counterparty size") * 60_000 / BASE_PRICES[symbol]
+        leverage = data.draw(st.floats(1, 100), label="counterparty leverage")
+        side = data.draw(st.sampled_from(["long", "short"]), label="counterparty side")
+        out.append(mc.Counterparty(f"c{i}", side, size, entry, size * entry / leverage, symbol))
+    return out
+
+
+def draw_full_account(data):
+    """An account with every new feature switched on at random (funding comes with the operations)."""
+    fund = data.draw(st.none() | st.floats(0, 5_000), label="insurance fund")
+    return mc.Account(
+        data.draw(st.floats(200, 1_000_000), label="balance"),
+        taker_fee=data.draw(st.sampled_from([0.0, 0.0005, 0.01]), label="taker_fee"),
+        liquidation_fee=data.draw(st.sampled_from([0.0, 0.005, 0.0125, 0.1]), label="liquidation_fee"),
+        auto_add_rule=data.draw(st.sampled_from(["initial_margin", "maintenance_margin"]), label="auto_add_rule"),
+        exchange=data.draw(st.sampled_from(["binance", "binance", "bitget"]), label="exchange"),
+        liquidation=data.draw(st.sampled_from(["whole", "stepped"]), label="liquidation"),
+        insurance_fund=fund,
+        counterparties=draw_counterparties(data) if fund is not None else (),
+    )
+
+
+RATES = st.sampled_from([0.0001, -0.0001, 0.003, -0.003, 0.02, -0.02, 0.2]) | st.floats(-0.05, 0.05)
+
+
+def draw_funding(data, account):
+    if data.draw(st.integers(0, 5), label="bad funding") == 0:
+        bad = data.draw(st.sampled_from([math.nan, math.inf, 1.5, -3.0, "0.01"]), label="bad rate")
+        return "bad", lambda: account.apply_funding({"BTCUSDT": 0.0001, "ETHUSDT": bad})
+    if data.draw(st.booleans(), label="one rate"):
+        rate = data.draw(RATES, label="rate")
+        return "funding", lambda: account.apply_funding(rate)
+    rates = {s: data.draw(RATES, label=f"rate {s}") for s in
+             data.draw(st.lists(st.sampled_from(SYMBOLS), min_size=1, max_size=4, unique=True), label="funded")}
+    return "funding", lambda: account.apply_funding(rates)
+
+
+def draw_operation_with_funding(data, account):
+    if data.draw(st.integers(0, 2), label="funding now") == 0:
+        return draw_funding(data, account)
+    return draw_operation(data, account)
+
+
+def check_everything(account, refused):
+    assert_conserved(account)
+    tolerance = 1e-9 * max(1.0, account.ledger().deposits)
+    assert account.wallet_balance >= -tolerance and account.cross_wallet_balance >= -tolerance
+    assert all(p.margin >= -tolerance for p in account.positions if p.mode == "isolated")
+    assert account.insurance_fund_balance is None or account.insurance_fund_balance >= -tolerance
+    ledger = account.ledger()
+    assert ledger.insurance_fund_loss >= -tolerance and ledger.adl_shortfall >= -tolerance
+    for event in account.events:
+        if event.kind == "auto_deleveraging":
+            covered = event.insurance_fund_used + sum(f.forgone_profit for f in event.fills) + event.uncovered
+            assert covered == pytest.approx(event.shortfall, rel=1e-9, abs=1e-9)
+            assert all(f.price == event.bankruptcy_price and f.side != event.side for f in event.fills)
+        if event.kind == "liquidation":
+            assert event.insurance_fund_loss + event.adl_shortfall >= -tolerance
+
+
+@settings(max_examples=60, **SETTINGS)
+@given(st.data())
+def test_money_is_conserved_with_funding_stepped_liquidation_and_adl(data):
+    account = draw_full_account(data)
+    run_random_operations(data, account, check_everything, n_max=18, draw=draw_operation_with_funding)
+
+
+@settings(max_examples=60, **SETTINGS)
+@given(st.data())
+def test_isolated_funding_moves_no_other_positions_bucket(data):
+    account = draw_full_account(data)
+    for _ in range(data.draw(st.integers(1, 5), label="positions")):
+        try:
+            draw_open(data, account)()
+        except MarginInputError:
+            pass
+    assume(account.positions)
+    if data.draw(st.booleans(), label="move first"):
+        draw_mark(data, account)()
+    rule = mc.funding_rule(account.exchange).charged_from
+    for p in list(account.positions):
+        if not p.is_open:
+            continue
+        margins = {q.id: q.margin for q in account.positions}
+        cross_before = account.cross_wallet_balance
+        mark = account.marks[p.symbol]
+        safe_before = account.margin_ratio(p) < 1
+        [event] = account.apply_funding({p.symbol: data.draw(RATES, label="rate")})
+        for q in account.positions:  # one-way mode: one position per symbol, so only p is funded
+            expected = margins[q.id] + (event.margin_change if q is p else 0.0)
+            if q.mode == "isolated":
+                assert q.margin == expected
+        assert account.cross_wallet_balance == pytest.approx(cross_before + event.wallet_change, abs=1e-9)
+        assert event.amount == pytest.approx(event.wallet_change + event.margin_change, abs=1e-12)
+        owed = -mc.funding_payment(p.side, p.size, mark, event.funding_rate)
+        if owed > 0:
+            assert -event.amount + event.unpaid == pytest.approx(owed, rel=1e-9, abs=1e-9)
+        else:
+            assert event.amount == pytest.approx(-owed) and event.margin_change == 0
+        if p.mode == "cross":
+            assert event.margin_change == 0
+        elif rule == "available_balance_then_position_margin" and event.margin_change < 0:
+            assert account.available_balance == pytest.approx(0, abs=1e-6)  # the wallet paid all it could first
+        elif rule == "position_margin_down_to_maintenance" and owed > 0:
+            assert event.wallet_change == 0  # Bitget: from the position's margin only ...
+            if safe_before:
+                assert account.margin_ratio(p) <= 1 + 1e-9  # ... and never below maintenance
+        assert_conserved(account)
+
+
+@settings(max_examples=25, **SETTINGS)
+@given(portfolios(), st.sampled_from([0.0001, -0.0003, 0.003, 0.02]), st.sampled_from(["whole", "stepped"]))
+def test_run_with_funding_equals_settling_and_stepping_candle_by_candle(portfolio, rate, liquidation):
+    seed, n, interval, specs, options, leave_out = portfolio
+    account = _build(specs, options, liquidation=liquidation)
+    assume(account.positions)
+    held = [p.symbol for p in account.positions]
+    candles = {
+        s: mc.generate_path(n, start_price=BASE_PRICES[s], interval=interval, seed=seed + i, annual_volatility=3.0,
+                            tick_size=mc.contract(s).tick_size)
+        for i, s in enumerate(held[:-1] if leave_out and len(held) > 1 else held)
+    }
+    stepped = account.copy()
+    timeline = mc.run(account, candles, funding=rate)
+    index = next(iter(candles.values())).index
+    schedule = {row: (time, rates) for row, time, rates in funding_schedule(index, rate)}
+    for row in range(n):
+        if row in schedule:
+            stepped.apply_funding(schedule[row][1], time=schedule[row][0])
+        candle = {s: tuple(float(f[c].iloc[row]) for c in ("open", "high", "low", "close")) for s, f in candles.items()}
+        stepped.step(candle, time=index[row])
+    assert [_event_tuple(e) for e in account.events] == [_event_tuple(e) for e in stepped.events]
+    for a, b in zip(account.events, stepped.events):
+        _assert_same_event(a, b)
+    assert account.ledger() == stepped.ledger()
+    assert timeline["funding"].iloc[-1] == pytest.approx(stepped.ledger().funding, abs=1e-9)
+    assert_conserved(account)
+
+
+@settings(max_examples=200, **SETTINGS)
+@given(st.data())
+def test_deleverage_conserves_money_and_follows_the_ranking(data):
+    side = data.draw(st.sampled_from(["long", "short"]), label="side")
+    sign = 1 if side == "long" else -1
+    quantity = data.draw(st.floats(0.001, 100), label="quantity")
+    bankruptcy = data.draw(st.floats(1_000, 100_000), label="bankruptcy price")
+    price = bankruptcy * (1 - sign * data.draw(st.floats(-0.05, 0.3), label="gap"))
+    fund = data.draw(st.floats(0, 1e6), label="fund")
+    counterparties = draw_counterparties(data)
+    symbol = data.draw(st.sampled_from(SYMBOLS), label="symbol")
+    rule = data.draw(st.sampled_from(["binance", "bybit"]), label="rule")
+    result = mc.deleverage(side, quantity, bankruptcy, price, fund, counterparties, symbol=symbol, rule=rule)
+    forgone = sum(f.forgone_profit for f in result.fills)
+    assert result.insurance_fund_used + forgone + result.uncovered_shortfall == pytest.approx(
+        result.shortfall, rel=1e-9, abs=1e-9)
+    assert result.insurance_fund_after == pytest.approx(fund - result.insurance_fund_used)
+    assert result.insurance_fund_used <= fund + 1e-9
+    if result.fills:
+        assert result.insurance_fund_after == pytest.approx(0, abs=1e-6)  # ADL only once the fund is empty
+    by_name = {c.name: c for c in counterparties}
+    scores = [f.score for f in result.fills]
+    assert scores == sorted(scores, reverse=True)
+    for f in result.fills:
+        c = by_name[f.name]
+        assert c.side != side and c.symbol == symbol and c.unrealized_pnl(price) > 0
+        assert f.price == bankruptcy and 0 < f.quantity <= c.size * (1 + 1e-12)
+        # closed at the bankruptcy price: the mark's profit minus what it forgoes
+        assert f.realized_pnl == pytest.approx(c.unrealized_pnl(price) * f.quantity / c.size - f.forgone_profit,
+                                               rel=1e-9, abs=1e-6)
+    assert sum(f.quantity for f in result.fills) + result.uncovered_quantity == pytest.approx(
+        result.quantity_deleveraged, rel=1e-9, abs=1e-9)

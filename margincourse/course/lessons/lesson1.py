@@ -147,14 +147,14 @@ def dashboard(size=0.02, price=50_000.0, leverage=10):
     ax.axhline(-100, color=COLORS["liquidation"], linestyle=":", label="whole margin lost (-100 %)")
     ax.axvline(0, color=COLORS["entry"], linestyle="--", linewidth=1, label="no move (entry price)")
     margin_gone = ax.axvline(-100 / leverage, color=COLORS["liquidation"], label="fall that uses up the margin")
-    refusal = figure.text(0.5, 0.5, "", ha="center", va="center", fontsize=12, color=COLORS["liquidation"],
+    refusal = figure.text(0.5, 0.6, "", ha="center", va="center", fontsize=12, color=COLORS["liquidation"],
                           bbox={"boxstyle": "round,pad=0.6", "facecolor": "white", "edgecolor": COLORS["liquidation"]},
                           visible=False)
     ax.set_xlabel("price move (%)")
     ax.set_ylabel("return on margin (%)")
     ax.set_ylim(-200, 200)
     ax.set_title("Leverage multiplies the price move, both ways")
-    ax.legend(loc="upper left")
+    figure.legend(loc="outside lower center", ncol=3)  # below the axes: no line ever runs under it
 
     def show(refused_by=None):
         """Colour the moving lines (grey when refused) and show or hide the refusal."""

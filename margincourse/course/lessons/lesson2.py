@@ -33,8 +33,8 @@ COMPUTED_OFFSETS = {"bitget": "offset, computed by the course (USDT)"}
 
 
 def exchange_label(table):
-    """The exchange's name as the lesson writes it: "Binance USD-M", not the data file's "USDⓈ-M"
-    (the Ⓢ glyph is missing from many fonts and shows as a box)."""
+    """The exchange's name as the lesson writes it, never with Binance's circled S ("USDⓈ-M" becomes
+    "USD-M"): the glyph is missing from many fonts and shows as a box."""
     return table.exchange_name.replace("USDⓈ-M", "USD-M")
 
 

@@ -495,7 +495,7 @@ def questions():
     capped = f"The loss is still capped at 100 USDT, but a fall of only {fall} liquidates the position."
     structural = ("A stop-loss is an order that fills at the market price, which can gap past it; the isolated "
                   "margin limits what the position can take from your account whatever the price does.")
-    inference = "The seed article's author infers it from the trade-offs; no exchange states it as a rule."
+    inference = "The CryptoEdTech article infers it from the trade-offs; no exchange states it as a rule."
     return [
         Question(
             "Your exchange opened your 100 USDT, 10x BTC long in cross mode (its default) in a 1,000 USDT "
@@ -534,7 +534,7 @@ def questions():
             answer=usdt(auto_loss, 0),
         ),
         Question(
-            "Why does seed 000 call isolated margin a structural cap, and a stop-loss not?",
+            "Why does Richra's article call isolated margin a structural cap, and a stop-loss not?",
             {
                 "Stop-losses are not allowed in isolated mode.":
                     "They are allowed in both modes; the two protections work together.",
@@ -553,7 +553,8 @@ def questions():
                     "Exchanges let anyone pick either mode, and some default to cross.",
                 "It is a law of margin math.":
                     "It is a judgement about risk, drawn from the trade-offs of the two modes.",
-                inference: "Seed 001 says so itself. It is sensible advice, not an exchange requirement.",
+                inference: "The article says so itself: an inference from the trade-offs, not a rule from one "
+                           "exchange. It is sensible advice, not an exchange requirement.",
             },
             answer=inference,
         ),

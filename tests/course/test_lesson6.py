@@ -9,6 +9,7 @@ import pytest
 import margincourse as mc
 from margincourse.course.lessons import lesson6
 from shared_checks import assert_one_right_answer, fastest_update
+from lesson_page_checks import check_lesson_page, questions_name_no_internal_sources
 
 NOT_A_NUMBER = re.compile(r"\b(nan|inf|-inf)\b", re.IGNORECASE)
 CORNERS = {
@@ -194,17 +195,73 @@ def test_quiet_days_table_counts():
 
 
 def test_checklist_fills_in_the_numbers():
-    iso = lesson6.checklist(1_000, "isolated", 10, 100, False)["your trade"]
+    iso = dict(lesson6.checklist(1_000, "isolated", 10, 100, False).entries)
     assert iso["liquidation price known"].startswith("45,180.72 USDT")
     assert iso["budget: the most this trade can take"] == "100.00 USDT, 10.0 % of the account"
     assert iso["far enough from the entry"].startswith("liquidated in 4 of 4")
-    cross = lesson6.checklist(1_000, "cross", 10, 100, True)["your trade"]
+    cross = dict(lesson6.checklist(1_000, "cross", 10, 100, True).entries)
     assert cross["auto-add margin"].startswith("not applicable")
     assert cross["liquidation price known"].startswith("none")
 
 
 def test_scenario_table_matches_the_scenarios():
-    table = lesson6.scenario_table()
+    table = lesson6.scenario_table().frame
     for name in lesson6.STRESS_SCENARIOS:
         frame = mc.scenario(name, start_price=50_000, n=120)
         assert table.loc[name, "lowest price (USDT)"] == f"{frame['low'].min():,.1f}"
+
+
+def test_the_page_cites_its_sources_by_name_and_links_onwards():
+    check_lesson_page("06_choosing_a_mode", next_link="07_beyond_crypto.ipynb",
+                      exercise="../exercises/ex06_choosing_a_mode.ipynb")
+
+
+def test_tables_of_prose_are_shown_whole():
+    """No cell a learner reads is cut to "...": the long texts wrap in HTML and stay whole in plain text."""
+    shown = [
+        lesson6.compare_settings([("isolated", 10, 100, True)], scenario="crash_50"),
+        lesson6.stress_table(1_000, ("isolated", "cross"), 10, 100, False),
+        lesson6.scenario_table(),
+        lesson6.checklist(1_000, "isolated", 10, 100, False),
+        lesson6.cross_exposure(),
+        lesson6.stop_loss_gap(),
+    ]
+    for thing in shown:
+        html = thing._repr_html_() if hasattr(thing, "_repr_html_") else thing._repr_markdown_()
+        assert "..." not in repr(thing) and "...<" not in html
+    gap = lesson6.stress_table(1_000, ("isolated",), 10, 100, False).frame.loc["gap_down_15", "isolated: what happened"]
+    assert gap.endswith("(a gap: the insurance fund covered 50.00)")
+    assert gap in repr(lesson6.stress_table(1_000, ("isolated",), 10, 100, False))
+    assert "auto-add moved 500.00 USDT in (5 times); still open at the end" in repr(shown[0])
+
+
+def test_stress_table_puts_the_modes_side_by_side():
+    table = lesson6.stress_table(1_000, ("isolated", "cross"), 10, 100, False).frame
+    for name in lesson6.STRESS_SCENARIOS:
+        for mode in ("isolated", "cross"):
+            result = lesson6.stress_test(1_000, mode, 10, 100, False, name)
+            assert table.loc[name, f"{mode}: equity at the end (USDT)"] == f"{result.final_equity:,.2f}"
+            assert table.loc[name, f"{mode}: what happened"] == result.what_happened()
+
+
+def test_worked_steps_are_the_stress_tests_numbers():
+    steps = dict(lesson6.worked_steps(1_000, "isolated", 10, 100, False, "wick_down_30").entries)
+    result = lesson6.stress_test(1_000, "isolated", 10, 100, False, "wick_down_30")
+    assert steps["2. liquidation price at entry"] == f"{result.liquidation_price:,.2f} USDT (-9.64 %)"
+    assert steps["4. lowest price in the scenario"] == "35,000.00 USDT"
+    assert steps["6. equity at the end"] == "900.00 USDT: 10.0 % of the account lost"
+
+
+def test_the_dashboards_legends_sit_beside_the_axes():
+    dashboard = lesson6.dashboard()
+    figure = dashboard.figure
+    assert len(figure.legends) == 2 and not any(ax.get_legend() for ax in figure.axes)
+    renderer = dashboard.renderer.canvas.get_renderer()
+    right = max(ax.get_window_extent(renderer).x1 for ax in figure.axes)
+    for legend in figure.legends:  # beside the plots, and inside the picture
+        box = legend.get_window_extent(renderer)
+        assert box.x0 >= right and box.x1 <= figure.bbox.x1
+
+
+def test_the_questions_name_their_sources_by_name():
+    questions_name_no_internal_sources("06_choosing_a_mode")

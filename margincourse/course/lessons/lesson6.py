@@ -14,7 +14,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from ...basics.formatting import money, percent, usdt
+from ...basics.formatting import money, number, percent, usdt
 from ...engine import formulas
 from ...engine.account import Account
 from ...basics.errors import MarginInputError, check_choice, check_positive
@@ -23,6 +23,7 @@ from ..plots import COLORS, new_figure, style, usdt_axis
 from ...engine.replay import timeline_columns
 from ...engine.specs import contract, tier_table
 from ..widgets import Dashboard, Question, choice, leverage_slider, price_slider
+from .reading import Deeper, Items, Table
 
 SYMBOL = "BTCUSDT"
 START_PRICE = 50_000.0
@@ -49,7 +50,7 @@ def _lows(name):
 
 
 def scenario_table():
-    """The stress scenarios the lesson uses, with what each does and how far it falls."""
+    """The stress scenarios the lesson uses, with what each does and how far it falls (a :class:`Table`)."""
     described = scenarios()
     rows = []
     for name in STRESS_SCENARIOS:
@@ -61,7 +62,7 @@ def scenario_table():
             "deepest fall": percent(frame["low"].min() / START_PRICE - 1, 1, sign=True),
             "last close (USDT)": money(frame["close"].iloc[-1], 1),
         })
-    return pd.DataFrame(rows).set_index("scenario")
+    return Table(pd.DataFrame(rows).set_index("scenario"))
 
 
 def position_size(margin, leverage, price=START_PRICE, symbol=SYMBOL):
@@ -221,21 +222,48 @@ def _row(result):
 
 
 def compare_settings(settings, scenario="crash_50", balance=1_000.0):
-    """One row per ``(mode, leverage, margin, auto_add)`` tuple: the same account through one scenario."""
+    """One row per ``(mode, leverage, margin, auto_add)``: the same account through one scenario (a :class:`Table`)."""
     rows = []
     for mode, leverage, margin, auto_add in settings:
         result = stress_test(balance, mode, leverage, margin, auto_add, scenario)
         rows.append({"settings": _settings_label(mode, leverage, margin, result.auto_add), **_row(result)})
-    return pd.DataFrame(rows).set_index("settings")
+    return Table(pd.DataFrame(rows).set_index("settings"))
 
 
-def stress_table(balance=1_000.0, mode="isolated", leverage=10, margin=100.0, auto_add=False):
-    """One set of settings through every stress scenario of the lesson."""
+def stress_table(balance=1_000.0, modes=MODES, leverage=10, margin=100.0, auto_add=False):
+    """The same trade through every stress scenario of the lesson, once per margin mode (a :class:`Table`).
+
+    One row per scenario; for each mode, what happened and the equity at the end (the size
+    and the most the trade can take are the same in every scenario: the worked example
+    states them once).
+    """
     rows = []
     for name in STRESS_SCENARIOS:
-        result = stress_test(balance, mode, leverage, margin, auto_add, name)
-        rows.append({"scenario": name, **_row(result)})
-    return pd.DataFrame(rows).set_index("scenario")
+        row = {"scenario": name}
+        for mode in modes:
+            result = stress_test(balance, mode, leverage, margin, auto_add, name)
+            row[f"{mode}: what happened"] = result.what_happened()
+            row[f"{mode}: equity at the end (USDT)"] = money(result.final_equity)
+        rows.append(row)
+    return Table(pd.DataFrame(rows).set_index("scenario"))
+
+
+def worked_steps(balance=1_000.0, mode="isolated", leverage=10, margin=100.0, auto_add=False,
+                 scenario="wick_down_30"):
+    """The worked example, step by step: one set of settings through one scenario (an :class:`Items` list)."""
+    r = stress_test(balance, mode, leverage, margin, auto_add, scenario)
+    lp = r.liquidation_price
+    return Items([
+        ("1. size = margin x leverage / price",
+         f"{money(margin, 0)} x {number(leverage)} / {money(START_PRICE, 0)} = {money(r.size, 4)} BTC "
+         f"(notional {usdt(r.notional)})"),
+        ("2. liquidation price at entry",
+         f"{usdt(lp)} ({percent(lp / START_PRICE - 1, sign=True)})" if lp > 0 else "none: price cannot fall that far"),
+        ("3. most this trade can take", usdt(r.max_loss)),
+        ("4. lowest price in the scenario", usdt(_scenario_frame(scenario)["low"].min())),
+        ("5. what happened", r.what_happened()),
+        ("6. equity at the end", f"{usdt(r.final_equity)}: {percent(r.share_lost, 1)} of the account lost"),
+    ])
 
 
 def _day_lows(days, seed):
@@ -353,8 +381,41 @@ def cross_cap_table(balance=1_000.0, margin=100.0, leverages=(2, 5, 10, 20)):
     return pd.DataFrame(rows).set_index("settings")
 
 
+def cross_exposure(balance=1_000.0, leverage=10, margin=100.0, leverages=(2, 5, 10, 20)):
+    """Mistake 1 in numbers, as a collapsed "Going deeper" section: what one trade can take, by mode and by side."""
+    return Deeper(
+        "how much one trade can take, by mode and by side",
+        "The package's `Account.max_loss` says how much each setting puts at risk. In isolated mode it is the "
+        "margin in the position's bucket, unless auto-add margin refills it; in cross mode the whole cross "
+        "wallet backs the position:",
+        Table(loss_cap_table(balance, leverage, margin)),
+        "How much of the wallet a cross trade can take depends on its side. A short can lose the whole wallet at "
+        "any size, because the price has no ceiling. A long cannot lose more than its notional, because the price "
+        "cannot fall below zero: it can take the whole wallet once its notional is as large as the wallet. The "
+        f"same {usdt(margin, 0)} of margin in cross mode, at several leverages:",
+        Table(cross_cap_table(balance, margin, leverages)),
+    )
+
+
+def stop_loss_gap(balance=1_000.0, leverage=10, margin=100.0, stop_price=48_000.0, scenario="gap_down_15"):
+    """Trap 2 in numbers, as a collapsed "Going deeper" section: a stop-loss and an isolated margin through a gap."""
+    table = stop_loss_vs_isolated(balance, leverage, margin, stop_price, scenario)
+    return Deeper(
+        "a stop-loss and an isolated margin through the same gap",
+        f"The {number(leverage)}x long with {usdt(margin, 0)} of margin meets `{scenario}` (the price jumps "
+        f"{percent(1 - _scenario_frame(scenario)['low'].min() / START_PRICE, 0)} lower between two candles), once "
+        f"in cross with a stop-loss at {money(stop_price, 0)} and once isolated with no stop:",
+        Table(table),
+        "The stop filled at the first price after the gap and lost far more than planned (a simple model: a real "
+        "stop-market order can fill lower still, at whatever the order book offers). The isolated position was "
+        "liquidated through the same gap, past its bankruptcy price, yet cost exactly its margin: the insurance "
+        "fund absorbs a loss beyond the collateral (Bybit, *Bankruptcy Price (USDT Contract)*; Binance, "
+        "*Binance Futures Liquidation Protocols*).",
+    )
+
+
 def checklist(balance=1_000.0, mode="isolated", leverage=10, margin=100.0, auto_add=False):
-    """The pre-trade checklist, filled in with the numbers of one trade."""
+    """The pre-trade checklist, filled in with the numbers of one trade (an :class:`Items` list)."""
     auto_add = bool(auto_add) and mode == "isolated"
     results = [stress_test(balance, mode, leverage, margin, auto_add, name) for name in STRESS_SCENARIOS]
     first = results[0]
@@ -381,7 +442,7 @@ def checklist(balance=1_000.0, mode="isolated", leverage=10, margin=100.0, auto_
         ("budget: the most this trade can take",
          f"{usdt(first.max_loss)}, {percent(first.max_loss / balance, 1)} of the account"),
     ]
-    return pd.DataFrame(rows, columns=["check", "your trade"]).set_index("check")
+    return Items(rows)
 
 
 # ----------------------------------------------------------------------------- dashboard
@@ -410,7 +471,7 @@ def _readout(r):
 def _stress_figure():
     """The dashboard's figure: the scenario's price above, the account (in % of the start) below."""
     minutes = np.arange(CANDLES)
-    figure, (price_ax, money_ax) = new_figure(2, 1, figsize=(8, 5.6), sharex=True)
+    figure, (price_ax, money_ax) = new_figure(2, 1, figsize=(8.4, 5.2), sharex=True)
     with style():
         (low_line,) = price_ax.plot(minutes, minutes * 0.0, color=COLORS["price"], linewidth=0.8, alpha=0.5,
                                     label="candle low")
@@ -425,7 +486,7 @@ def _stress_figure():
         price_ax.set_ylabel("BTCUSDT (USDT)")
         usdt_axis(price_ax.yaxis)
         price_ax.set_title("Your settings through a stress scenario")
-        price_ax.legend(loc="lower left", ncols=3)
+        figure.legend(*price_ax.get_legend_handles_labels(), loc="outside right upper", fontsize=10)  # off the data
         (wallet_line,) = money_ax.plot(minutes, minutes * 0.0, color=COLORS["wallet"], drawstyle="steps-post",
                                        label="wallet balance")
         (equity_line,) = money_ax.plot(minutes, minutes * 0.0, color=COLORS["equity"], linewidth=1.2,
@@ -434,7 +495,7 @@ def _stress_figure():
         money_ax.set_ylim(-5, 110)
         money_ax.set_ylabel("% of the starting balance")
         money_ax.set_xlabel("time (minutes)")
-        money_ax.legend(loc="lower left", ncols=2)
+        figure.legend(*money_ax.get_legend_handles_labels(), loc="outside right lower", fontsize=10)
     artists = dict(low=low_line, close=close_line, liq=liq_line, liq_marks=liq_marks, add_marks=add_marks,
                    wallet=wallet_line, equity=equity_line)
     return figure, artists

@@ -76,7 +76,8 @@ def inline_html(text) -> str:
     """
     parts = _CODE.split(html.escape(str(text), quote=False))
     return "".join(
-        f"<code>{part[1:-1]}</code>" if _CODE.fullmatch(part) else _ITALIC.sub(r"<i>\1</i>", _BOLD.sub(r"<b>\1</b>", part))
+        f"<code>{part[1:-1]}</code>" if _CODE.fullmatch(part)
+        else _ITALIC.sub(r"<i>\1</i>", _BOLD.sub(r"<b>\1</b>", part))
         for part in parts
     )
 

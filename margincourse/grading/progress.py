@@ -102,7 +102,8 @@ def table(path=None, points=None) -> pd.DataFrame:
     for name in exercise_names():
         questions = questions_of(name)
         weight = {q: float(points.get(name, {}).get(q, 1.0)) for q in questions}
-        right = [q for q, v in data.get(name, {}).items() if q in questions and isinstance(v, dict) and v.get("correct")]
+        right = [q for q, v in data.get(name, {}).items()
+                 if q in questions and isinstance(v, dict) and v.get("correct")]
         earned, possible = float(sum(weight[q] for q in right)), float(sum(weight.values()))
         rows.append({"exercise": name, "correct": len(right), "questions": len(questions),
                      "earned": earned, "possible": possible, "share": earned / possible if possible else 0.0})

@@ -63,7 +63,8 @@ def test_options_in_the_order_shown_and_the_right_ones_place(bank, lessons):
     shown = {q.prompt: q for questions in lessons.values() for q in questions}
     for row in bank.itertuples():
         if row.kind == "choice":
-            question = shown[row.prompt].question if row.source == "lesson" else questions_of(row.exercise)[row.question]
+            question = (shown[row.prompt].question if row.source == "lesson"
+                        else questions_of(row.exercise)[row.question])
             assert row.options == question.shown_options()
             assert row.options[row.correct] == question.answer
             assert row.mistakes == [question.options[o] for o in row.options if o != question.answer]

@@ -118,7 +118,7 @@ def test_a_lesson_question_is_a_choice_question_and_judges_like_one():
         assert question.question.judge(option) == (correct, question.options[option])
         assert question.check(option) == ("Right. " if correct else "Not quite. ") + question.options[option]
     wrong_letter = question.question.letter_of("5")
-    assert question.question.evaluate(wrong_letter) == (False, "not yet. Off by one.")  # the exercises' letters work too
+    assert question.question.evaluate(wrong_letter) == (False, "not yet. Off by one.")  # the exercises' letters too
     shown = question.shown_options()
     assert question.text() == f"2 + 2?\n  a) {shown[0]}\n  b) {shown[1]}"
     with pytest.raises(mc.MarginInputError, match=r"^answer must be one of the options, got 'b'$"):
@@ -134,7 +134,8 @@ def _options_shown(question):
 def test_a_lesson_question_shows_its_options_in_the_fixed_shuffled_order():
     options = {f"option {n}": "" for n in range(6)}
     question = Question("Which one?", options, answer="option 0")
-    assert question.shown_options() == ChoiceQuestion("", "Which one?", options, "option 0", shuffle=True).shown_options()
+    same = ChoiceQuestion("", "Which one?", options, "option 0", shuffle=True)
+    assert question.shown_options() == same.shown_options()
     assert question.shown_options() != list(options)  # this prompt's order is not the written one
     texts, letters = _options_shown(question)
     assert letters == list("abcdef")

@@ -93,7 +93,8 @@ def test_the_exercises_folder_is_the_course_folders_or_none(tmp_path, monkeypatc
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
-    monkeypatch.setattr(progress, "__file__", str(tmp_path / "site-packages" / "margincourse" / "grading" / "progress.py"))
+    installed = tmp_path / "site-packages" / "margincourse" / "grading" / "progress.py"
+    monkeypatch.setattr(progress, "__file__", str(installed))
     assert progress.course_folder() is None
     assert progress.exercises_folder() is None
     assert progress.progress_path() == elsewhere / progress.FILENAME

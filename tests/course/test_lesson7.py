@@ -15,6 +15,7 @@ from margincourse.course.lessons import lesson7
 from margincourse.course.plots import Picture
 from margincourse.engine.settlement import margin_account, settlement_summary
 from shared_checks import assert_one_right_answer, fastest_update
+from lesson_page_checks import check_lesson_page, questions_name_no_internal_sources
 from shared_checks import renderings
 
 NOT_A_NUMBER = re.compile(r"\b(nan|inf|-inf)\b", re.IGNORECASE)
@@ -135,7 +136,7 @@ def test_comparison_figure_is_a_picture_that_says_what_it_shows():
 
 
 def test_margin_levels_table_numbers():
-    table = lesson7.margin_levels_table()
+    table = lesson7.margin_levels_table().frame
     crypto = table["crypto twin, isolated"]
     futures = table["exchange-traded futures"]
     # Binance BTCUSDT tier 2 (50,000 - 600,000 USDT): MMR 0.5 %, maintenance amount 50
@@ -182,3 +183,38 @@ def test_exercise_answers_are_not_printed_in_the_lesson():
         if question.kind == "number":
             for form in renderings(question.reference()):
                 assert form not in text, (question.id, form)
+
+
+def test_the_page_cites_its_sources_by_name_and_links_onwards():
+    check_lesson_page("07_beyond_crypto", next_link="00_start_here.ipynb#Course-map",
+                      exercise="../exercises/ex07_beyond_crypto.ipynb")
+
+
+def test_the_rule_books_are_shown_whole():
+    table = lesson7.margin_levels_table()
+    text, html = repr(table), table._repr_html_()
+    for cell in table.frame.to_numpy().ravel():
+        assert cell in text and cell.replace("'", "&#x27;") in html
+    assert "..." not in text
+
+
+def test_worked_call_redoes_the_second_call_by_hand():
+    table = lesson7.futures_table()
+    steps = dict(lesson7.worked_call(table, call=2).entries)
+    day = int(table.index[table["margin call"] > 0][1])
+    assert f"day {day}, balance at the start of the day" in steps
+    balance = table.loc[day, "margin account balance"]
+    assert steps["balance after settlement"] == f"{balance:,.0f} USD"
+    assert steps["margin call = initial margin - balance"].startswith(
+        f"12,000 - {balance:,.0f} = {12_000 - balance:,.0f} USD")
+    assert table.loc[day, "margin call"] == pytest.approx(12_000 - balance)
+
+
+def test_summary_table_shows_the_gain_from_the_two_prices():
+    table = lesson7.futures_table()
+    row = lesson7.summary_table(table)["value"]["check: 2 x 100 x (last settlement - entry)"]
+    assert row.endswith(f"= {settlement_summary(table)['cumulative gain']:,.0f} USD")
+
+
+def test_the_questions_name_their_sources_by_name():
+    questions_name_no_internal_sources("07_beyond_crypto")

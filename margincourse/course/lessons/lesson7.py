@@ -2,8 +2,8 @@
 
 The futures side uses :func:`margincourse.engine.settlement.margin_account` with the setup of
 Hull's Table 2.1 (long 2 gold futures of 100 troy ounces; initial margin 6,000 and
-maintenance margin 4,500 per contract) and the course's own, seeded, illustrative
-price series; Hull's own prices are not reproduced. The crypto side trades the same
+maintenance margin 4,500 per contract) and the course's own illustrative price series
+(simulated, the same on every run); Hull's own prices are not reproduced. The crypto side trades the same
 path through :class:`margincourse.Account` as a BTCUSDT long with the same notional,
 the same gain per 1 % move and the same margin.
 """
@@ -22,6 +22,7 @@ from ...engine.paths import generate_path
 from ..plots import COLORS, Picture, new_figure, style, usdt_axis
 from ...engine.settlement import daily_settlement, margin_account, settlement_summary
 from ..widgets import Dashboard, Question, leverage_slider, price_slider
+from .reading import Deeper, Items, Table
 
 # Hull's setup (section 2.4, Table 2.1): 2 contracts of 100 oz, margins per contract.
 CONTRACTS = 2
@@ -97,6 +98,9 @@ def summary_table(table):
         ("balance at the end", usd(s["final balance"], 0)),
         ("gain (loss if negative) = cumulative gain", usd(s["cumulative gain"], 0)),
         ("check: balance at the end - total deposited", usd(s["final balance"] - s["total deposited"], 0)),
+        (f"check: {CONTRACTS} x {OUNCES} x (last settlement - entry)",
+         f"{CONTRACTS} x {OUNCES} x ({money(table['settlement price'].iloc[-1], 1)} - "
+         f"{money(table['settlement price'].iloc[0], 1)}) = {usd(s['cumulative gain'], 0)}"),
     ]
     return pd.DataFrame(rows, columns=["", "value"]).set_index("")
 
@@ -184,8 +188,37 @@ def comparison_table(path=None, maintenance_ratio=MAINTENANCE / INITIAL):
     return pd.DataFrame(rows).set_index("day")
 
 
+def worked_call(table, call=2):
+    """The ``call``-th margin call of a :func:`margin_account` table, redone by hand (an :class:`Items` list)."""
+    day = int(table.index[table["margin call"] > 0][call - 1])
+    start = table.loc[day - 1, "margin account balance"] + table.loc[day - 1, "margin call"]
+    change = table.loc[day, "settlement price"] - table.loc[day - 1, "settlement price"]
+    gain = CONTRACTS * OUNCES * change
+    balance = start + gain
+    initial, maintenance = table.attrs["initial_margin"], table.attrs["maintenance_margin"]
+    return Items([
+        (f"day {day}, balance at the start of the day", usd(start, 0)),
+        ("settlement price change", f"{money(change, 1, sign=True)} USD per ounce"),
+        ("daily gain = contracts x ounces x change",
+         f"{CONTRACTS} x {OUNCES} x {money(change, 1, sign=True)} = {usd(gain, 0, sign=True)}"),
+        ("balance after settlement", usd(balance, 0)),
+        (f"below the maintenance margin of {usd(maintenance, 0)}?", "yes" if balance < maintenance else "no"),
+        ("margin call = initial margin - balance",
+         f"{money(initial, 0)} - {money(balance, 0)} = {usd(initial - balance, 0)} "
+         f"(topping up only to the maintenance margin would be {usd(maintenance - balance, 0)}: not enough)"),
+    ])
+
+
+def comparison_deeper(path=None, maintenance_ratio=MAINTENANCE / INITIAL):
+    """:func:`comparison_table` as a collapsed "Going deeper" section (the figure shows the same days)."""
+    return Deeper("the two accounts day by day",
+                  "Each day's low and settlement price, the futures margin account with its calls, and the crypto "
+                  "twin's margin balance (margin plus open profit or loss at the day's close):",
+                  Table(comparison_table(path, maintenance_ratio)))
+
+
 def margin_levels_table(margin=INITIAL * CONTRACTS):
-    """The two rule books side by side, with the lesson's numbers."""
+    """The two rule books side by side, with the lesson's numbers (a :class:`Table`: its cells are prose)."""
     notional = CONTRACTS * OUNCES * ENTRY
     leverage = BTC_SIZE * BTC_ENTRY / margin
     account = Account(margin)
@@ -200,7 +233,8 @@ def margin_levels_table(margin=INITIAL * CONTRACTS):
         ("maintenance margin",
          f"{usd(MAINTENANCE * CONTRACTS, 0)} ({percent(MAINTENANCE * CONTRACTS / notional)} of notional)",
          f"{usdt(mm_entry)} at entry ({percent(mm_entry / notional)} of notional, Binance's tier)"),
-        ("the account is checked", "once a day, at the settlement price", "all the time, at the mark price"),
+        ("the account is checked", "at each settlement (once a day in Hull's model)",
+         "all the time, at the mark price"),
         ("balance below maintenance", "margin call: pay back up to the INITIAL margin",
          "liquidation: the exchange closes the position at once"),
         ("a call is not met", "the broker closes out the position", "(there is no call to meet)"),
@@ -208,7 +242,7 @@ def margin_levels_table(margin=INITIAL * CONTRACTS):
                               "close-out leaves a negative balance that you owe",
          f"the isolated margin, {usdt(margin, 0)} (auto-add off)"),
     ]
-    return pd.DataFrame(rows, columns=["", "exchange-traded futures", "crypto twin, isolated"]).set_index("")
+    return Table(pd.DataFrame(rows, columns=["", "exchange-traded futures", "crypto twin, isolated"]).set_index(""))
 
 
 # ----------------------------------------------------------------------------- dashboard
@@ -309,7 +343,7 @@ def _comparison_figure(price_limits, balance_limits, title, price_legend="lower 
         price_ax.set_ylabel("price (USD per ounce)")
         usdt_axis(price_ax.yaxis)
         price_ax.set_title(title)
-        price_ax.legend(loc=price_legend, ncols=2)
+        price_ax.legend(loc=price_legend, ncols=2, fontsize=10)
         (balance_line,) = money_ax.plot(days, days * 0.0, "-", color=COLORS["wallet"],
                                         label="futures: margin account balance")
         (call_marks,) = money_ax.plot([], [], "v", color=COLORS["cross"], markersize=8,
@@ -324,7 +358,7 @@ def _comparison_figure(price_limits, balance_limits, title, price_legend="lower 
         money_ax.set_ylabel("USD (USDT for the twin)")
         money_ax.set_xlabel("trading day")
         usdt_axis(money_ax.yaxis)
-        money_ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncols=3)
+        money_ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncols=3, fontsize=10)
     artists = dict(settle=settle_line, low=low_line, liq=liq_mark, balance=balance_line, calls=call_marks,
                    crypto=crypto_line, maintenance=maintenance_line)
 

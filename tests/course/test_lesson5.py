@@ -1,6 +1,7 @@
 """Lesson 5's dashboard, tables, figures and questions, and the claims its text makes about them."""
 
 import itertools
+import re
 
 import numpy as np
 import pytest
@@ -8,6 +9,7 @@ import pytest
 import margincourse as mc
 from margincourse.engine import copytrading as ct
 from margincourse.course.lessons import lesson5
+from lesson_page_checks import check_lesson_page, questions_name_no_internal_sources
 
 
 def _ends(control):
@@ -78,17 +80,22 @@ def test_the_lab_bench_shows_what_its_try_this_list_says():
 # ----------------------------------------------------------------- the tables
 
 
+def _numbers(column):
+    """A column of numbers written by basics.formatting (thousands separators), as floats."""
+    return column.str.replace(",", "").astype(float).to_numpy()
+
+
 def test_ladder_table_recomputes_the_average_after_every_add():
-    table = lesson5.ladder_table()
-    prices = table["master buys at"].to_numpy()
-    sizes = table["size (BTC)"].to_numpy()
+    table = lesson5.ladder_table().frame
+    prices = _numbers(table["master buys at"])
+    sizes = _numbers(table["size (BTC)"])
     assert prices.tolist() == [60_000.0, 57_000.0, 54_150.0, 51_442.5, 48_870.4, 46_426.9]
     np.testing.assert_allclose(sizes, 0.0016 * 2.0 ** np.arange(6))
     average = np.cumsum(sizes * prices) / np.cumsum(sizes)
-    np.testing.assert_allclose(table["average entry"], average.round(2))
-    np.testing.assert_allclose(table["takes profit at"], np.round(average * 1.05, 1))
-    np.testing.assert_allclose(table["loss at this price (USDT)"], (np.cumsum(sizes) * (average - prices)).round(2),
-                               atol=0.011)
+    np.testing.assert_allclose(_numbers(table["average entry"]), average.round(2))
+    np.testing.assert_allclose(_numbers(table["takes profit at"]), np.round(average * 1.05, 1))
+    np.testing.assert_allclose(_numbers(table["loss at this price (USDT)"]),
+                               (np.cumsum(sizes) * (average - prices)).round(2), atol=0.011)
 
 
 def test_follower_ladder_uses_the_exchange_formula():
@@ -100,7 +107,7 @@ def test_follower_ladder_uses_the_exchange_formula():
     wallet = 1_000 - (0.0005 * sizes * prices).sum()
     entry = (sizes * prices).sum() / sizes.sum()
     lp = mc.liquidation_price_for_tiers("long", entry, sizes.sum(), wallet, binance)
-    assert table.loc["add 5", "cross: liquidation price"] == pytest.approx(round(lp, 1))
+    assert table.loc["add 5", "cross: liquidation price"] == f"{lp:,.1f}"
     assert table.loc["first", "cross: liquidation price"] == "none"
     # the isolated copy: 100 USDT pays the first three orders at 10x, not the fourth
     costs = sizes * prices / 10 + 0.0005 * sizes * prices
@@ -109,15 +116,18 @@ def test_follower_ladder_uses_the_exchange_formula():
     bucket = (sizes[:3] * prices[:3] / 10).sum()
     iso_entry = (sizes[:3] * prices[:3]).sum() / sizes[:3].sum()
     iso_lp = mc.liquidation_price_for_tiers("long", iso_entry, sizes[:3].sum(), bucket, binance)
-    assert table.loc["add 2", "isolated: liquidation price"] == pytest.approx(round(iso_lp, 1))
+    assert table.loc["add 2", "isolated: liquidation price"] == f"{iso_lp:,.1f}"
     assert table.loc["add 4", "isolated: copied"].startswith(f"liquidated at {iso_lp:,.1f}")
 
 
 def test_summary_table_is_the_engines_and_the_lesson_text_holds():
     results = lesson5.monte_carlo()
-    table = lesson5.summary_table()
+    table = lesson5.summary_table().frame
     s = {name: r.summary() for name, r in results.items()}
-    assert table.loc["cross", "lost the whole account"] == f"{s['cross']['P(lose the whole account)'] * 100:.1f} %"
+    lost = s["cross"]["P(lose the whole account)"]
+    assert table.loc["cross", "lost the whole account"] == f"{round(lost * 1_000):,} of 1,000 ({lost * 100:.1f} %)"
+    # a setup that never lost everything says so in words, not as "0.0 %"
+    assert table.loc["isolated", "lost the whole account"] == "none of the 1,000"
     assert table.loc["isolated", "median final balance"] == f"{s['isolated']['median final equity']:,.2f}"
     # "Cross has the best median and the highest win rate, and it is the only setup that can lose everything."
     assert s["cross"]["median final equity"] == max(x["median final equity"] for x in s.values())
@@ -134,8 +144,9 @@ def test_summary_table_is_the_engines_and_the_lesson_text_holds():
     assert -s["cross"]["average loss"] > 10 * s["cross"]["average win"]
     # with the whole account as the budget the column cannot fire: "-", not a misleading 0.0 %
     assert table.loc["cross", "lost more than the budget"] == "-"
+    over = s["cross + stop-loss"]["P(lose more than the budget)"]
     assert table.loc["cross + stop-loss", "lost more than the budget"] == (
-        f"{s['cross + stop-loss']['P(lose more than the budget)'] * 100:.1f} %")
+        f"{round(over * 1_000):,} of 1,000 ({over * 100:.1f} %)")
 
 
 def test_stop_loss_overshoot_is_what_the_lesson_says():
@@ -169,7 +180,9 @@ def test_leverage_table_is_the_lab_bench_and_says_what_the_lesson_says():
     iso = [lesson5.lab_numbers(5, lev, 100, "isolated") for lev in lesson5.LAB_LEVERAGES]
     assert [g["liquidations"] for g in iso] == sorted(g["liquidations"] for g in iso)
     assert table.loc["50x", "isolated (100 USDT): liquidations per path"] == f"{iso[-1]['liquidations']:.2f}"
-    assert table.loc["10x", "cross (whole account): lost it all"] == f"{cross[10]['lost'] * 100:.1f} %"
+    assert table.loc["10x", "cross (whole account): lost it all"] == (
+        f"{round(cross[10]['lost'] * 100)} of 100 ({cross[10]['lost'] * 100:.1f} %)")
+    assert table.loc["2x", "cross (whole account): lost it all"] == "none of the 100"
 
 
 def test_example_path_is_what_the_lesson_says_and_the_engine_agrees_with_the_account():
@@ -195,12 +208,13 @@ def test_stop_loss_example_by_hand():
     trigger = entry - 100 / size
     assert table.attrs["trigger"] == pytest.approx(trigger)
     open_fees = (0.0005 * sizes * prices).sum()
+    losses = _numbers(table["loss (USDT)"])
     for row, fill in ((0, trigger * 0.995), (1, trigger * 0.92 * 0.995)):
         loss = size * (entry - fill) + open_fees + 0.0005 * size * fill
-        assert table["loss (USDT)"].iloc[row] == pytest.approx(round(loss, 2), abs=0.011)
+        assert losses[row] == pytest.approx(round(loss, 2), abs=0.011)
     bucket = (sizes * prices / 10).sum()
-    assert table["loss (USDT)"].iloc[2] == pytest.approx(round(bucket + open_fees, 2), abs=0.011)
-    assert table["loss (USDT)"].iloc[0] > 100 and table["loss (USDT)"].iloc[1] > table["loss (USDT)"].iloc[0]
+    assert losses[2] == pytest.approx(round(bucket + open_fees, 2), abs=0.011)
+    assert losses[0] > 100 and losses[1] > losses[0]
     assert table.attrs["isolated_liquidation_price"] > trigger  # the lesson: isolated is liquidated earlier
 
 
@@ -218,3 +232,67 @@ def test_questions_have_one_right_answer(index):
     assert question.check(question.answer).startswith("Right.")
     wrong = [o for o in question.options if o != question.answer]
     assert all(question.check(o).startswith("Not quite.") for o in wrong)
+
+
+# ----------------------------------------------------------------- the Going-deeper sections and the page
+
+
+def test_copy_modes_a_fixed_amount_does_not_double_and_can_lose_at_the_masters_take_profit():
+    table = lesson5.copy_modes_table()
+    proportional, fixed = table.index
+    ladder = lesson5.MASTER.ladder(60_000)
+    sizes = ladder["size (BTC)"].to_numpy()
+    assert table.loc[proportional, "position after the last add (BTC)"] == f"{sizes.sum():.4f}"
+    # a fixed 10 USDT of margin at 10x: 100 USDT of BTC per order, in whole 0.0001 BTC contracts
+    fixed_sizes = np.floor(100 / (ladder["price"].to_numpy() * 0.0001) + 1e-9) * 0.0001
+    assert table.loc[fixed, "position after the last add (BTC)"] == f"{fixed_sizes.sum():.4f}"
+    take_profit = table.attrs["take_profit"]
+    entry = (fixed_sizes * ladder["price"]).sum() / fixed_sizes.sum()
+    column = [c for c in table.columns if c.startswith("at the master's take profit")][0]
+    assert table.loc[fixed, column] == f"{fixed_sizes.sum() * (take_profit - entry):+,.2f}"
+    assert table.loc[fixed, column].startswith("-")  # the lesson: the master's take profit closes your copy at a loss
+    assert table.loc[proportional, column].startswith("+")
+    text = repr(lesson5.copy_modes())
+    assert text.startswith("Going deeper: ") and "Fixed Amount" in text and "multiplier" in text
+
+
+def test_going_deeper_sections_render_collapsed_and_read_whole():
+    for section in (lesson5.copy_modes(), lesson5.last_cycle(), lesson5.stop_loss_section(),
+                    lesson5.leverage_section()):
+        markdown = section._repr_markdown_()
+        assert markdown.startswith("<details><summary><b>Going deeper: ") and markdown.endswith("</details>")
+        assert "..." not in repr(section) and not re.search(r"0x[0-9a-f]{6}", repr(section))
+
+
+def test_stop_loss_steps_are_the_worked_examples_numbers():
+    table = lesson5.stop_loss_example()
+    steps = dict(lesson5.stop_loss_steps().entries)
+    assert steps["2. stop trigger = entry - 100 / size"].endswith(f"{table.attrs['trigger']:,.2f} USDT")
+    losses = [v for k, v in steps.items() if k.startswith(("4.", "5.", "6."))]
+    assert [f"loses {x} USDT" in text for x, text in zip(table["loss (USDT)"], losses)] == [True] * 3
+
+
+def test_the_outcome_figure_keeps_its_legend_off_the_data_and_says_none_in_words():
+    picture = lesson5.outcome_figure()
+    figure = picture.figure
+    assert figure.legends and not any(ax.get_legend() for ax in figure.axes)  # one legend, outside the panels
+    titles = [ax.get_title(loc="left") for ax in figure.axes if ax.get_title(loc="left")]
+    assert len(titles) == 4 and any("none of the 1,000 paths" in t for t in titles)
+    assert all("0.0 %" not in t for t in titles)
+    assert figure.get_size_inches()[0] <= 10.5  # shown at its own size in JupyterLab: fonts are not scaled down
+
+
+def test_the_dashboard_says_how_many_paths_lost_everything_in_words(dashboard):
+    readout = dashboard.set(doublings=5, leverage=10, budget=100, setup="isolated")
+    assert readout["lost the whole account"] == "none of the 100 paths"
+    readout = dashboard.set(doublings=5, leverage=10, budget=1_000, setup="cross")
+    assert readout["lost the whole account"].endswith("%)") and " of 100 paths" in readout["lost the whole account"]
+
+
+def test_the_page_cites_its_sources_by_name_and_links_onwards():
+    check_lesson_page("05_copy_trading_trap", next_link="06_choosing_a_mode.ipynb",
+                      exercise="../exercises/ex05_copy_trading_trap.ipynb")
+
+
+def test_the_questions_name_their_sources_by_name():
+    questions_name_no_internal_sources("05_copy_trading_trap")

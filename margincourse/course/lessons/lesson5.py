@@ -1,7 +1,7 @@
 """Lesson 5, the copy-trading trap: a martingale master, copied in cross or behind a fixed budget.
 
-The lesson's world (the seeds' 1,000 USDT account copying at 10x, a 100 USDT budget, the
-martingale master, the fees and the seeded price paths) and every simulation it runs
+The lesson's world (the 1,000 USDT account of its source articles copying at 10x, a 100 USDT
+budget, the martingale master, the fees and the simulated price paths) and every simulation it runs
 are the lesson's model, :mod:`.lesson5_model`; this module lays them out in tables,
 figures, the lab bench's dashboard and the questions. The step-by-step tables are
 :class:`margincourse.Account` itself. The model's names are importable from here too
@@ -14,12 +14,17 @@ import ipywidgets as w
 import numpy as np
 import pandas as pd
 
-from ...basics.formatting import money, percent, usdt
+from ...basics.formatting import money, number, percent, usdt
 from ...engine import formulas
 from ...engine.account import Account
 from ...basics.errors import MarginInputError
 from ..plots import COLORS, Picture, new_figure, styled, usdt_axis
 from ..widgets import Dashboard, Question, choice, leverage_slider
+from .lesson5_deeper import (  # the Going-deeper sections and their tables
+    copy_modes, copy_modes_table, example_story, fatal_cycle, last_cycle, leverage_section, leverage_table, stop_loss_overshoot,
+    stop_loss_section,
+)
+from .reading import Items, Table, paths_text
 from .lesson5_model import (  # the model, importable from the lesson as before
     BANDS, BUDGET, LAB_BUDGETS, LAB_DOUBLINGS, LAB_LEVERAGES, LAB_PATHS, LEVERAGE, LIQUIDATION_FEE, MASTER,
     N_CANDLES, N_PATHS, SEED, SETUPS, SLIPPAGE, START, START_PRICE, SYMBOL, TAKER_FEE,
@@ -34,7 +39,7 @@ _SETUP_COLORS = {"cross": COLORS["cross"], "isolated": COLORS["isolated"],
 
 
 def ladder_table(start_price=START_PRICE, master=MASTER):
-    """The master's orders if BTC only falls, and what each add does to the average entry.
+    """The master's orders if BTC only falls, and what each add does to the average entry (a :class:`Table`).
 
     The averages come from :class:`margincourse.Account` (an add merges into the open
     position at the size-weighted average price); the take-profit level is the
@@ -47,16 +52,16 @@ def ladder_table(start_price=START_PRICE, master=MASTER):
         take_profit = formulas.round_to_tick(position.entry_price * (1 + master.take_profit), 0.1)
         rows.append({
             "order": "first" if order == 0 else f"add {order}",
-            "master buys at": price,
-            "size (BTC)": size,
-            "position (BTC)": round(position.size, 8),
-            "position value (USDT)": round(position.size * price, 2),
-            "average entry": round(position.entry_price, 2),
-            "loss at this price (USDT)": round(-account.unrealized_pnl(position, price), 2) + 0.0,
-            "takes profit at": take_profit,
+            "master buys at": money(price, 1),
+            "size (BTC)": money(size, 4),
+            "position (BTC)": money(position.size, 4),
+            "position value (USDT)": money(position.size * price),
+            "average entry": money(position.entry_price),
+            "loss at this price (USDT)": money(-account.unrealized_pnl(position, price)),
+            "takes profit at": money(take_profit, 1),
             "rise needed": percent(take_profit / price - 1, 1),
         })
-    return pd.DataFrame(rows).set_index("order")
+    return Table(pd.DataFrame(rows).set_index("order"))
 
 
 def follower_ladder(leverage=LEVERAGE, budget=BUDGET, start_price=START_PRICE, master=MASTER):
@@ -73,7 +78,7 @@ def follower_ladder(leverage=LEVERAGE, budget=BUDGET, start_price=START_PRICE, m
     state = {mode: {"position": None, "copying": True, "gone": ""} for mode in accounts}
     rows = []
     for order, price, size in master.ladder(start_price).itertuples(index=False):
-        row = {"order": "first" if order == 0 else f"add {order}", "price": price}
+        row = {"order": "first" if order == 0 else f"add {order}", "price": money(price, 1)}
         for mode, account in accounts.items():
             s = state[mode]
             s["gone"] = "out until the next cycle" if s["gone"] else ""
@@ -101,10 +106,10 @@ def follower_ladder(leverage=LEVERAGE, budget=BUDGET, start_price=START_PRICE, m
             if position is not None and position.is_open:
                 lp = account.liquidation_price(position)
                 row[f"{label}: copied"] = copied
-                row[f"{label}: position (BTC)"] = round(position.size, 8)
-                row[f"{label}: backing (USDT)"] = round(
-                    account.cross_wallet_balance if mode == "cross" else position.margin, 2)
-                row[f"{label}: liquidation price"] = round(lp, 1) if lp > 0 else "none"
+                row[f"{label}: position (BTC)"] = money(position.size, 4)
+                row[f"{label}: backing (USDT)"] = money(
+                    account.cross_wallet_balance if mode == "cross" else position.margin)
+                row[f"{label}: liquidation price"] = money(lp, 1) if lp > 0 else "none"
                 row[f"{label}: fall to it"] = percent(1 - lp / price, 1) if lp > 0 else "-"
             else:
                 row[f"{label}: copied"] = s["gone"] or copied
@@ -114,11 +119,18 @@ def follower_ladder(leverage=LEVERAGE, budget=BUDGET, start_price=START_PRICE, m
     return pd.DataFrame(rows).set_index("order")
 
 
+def follower_table(leverage=LEVERAGE, budget=BUDGET):
+    """:func:`follower_ladder` as the lesson shows it: one column per order, one row per number (a :class:`Table`)."""
+    frame = follower_ladder(leverage, budget).T
+    frame.index.name = "order"
+    return Table(frame)
+
+
 # ----------------------------------------------------------------- the Monte Carlo
 
 
 def summary_table(leverage=LEVERAGE, budget=BUDGET):
-    """The distribution of outcomes of each setup, in the numbers the lesson discusses.
+    """The distribution of outcomes of each setup, in the numbers the lesson discusses (a :class:`Table`).
 
     For ``cross`` (the whole account is its budget) the column "lost more than the budget"
     shows "-": losing more than the whole account cannot happen, so a 0 there would
@@ -131,89 +143,35 @@ def summary_table(leverage=LEVERAGE, budget=BUDGET):
         # with the whole account as the budget, "more than the budget" cannot happen: read the column before
         whole = chosen[name].budget_per_trader is None
         rows[name] = {
-            "lost the whole account": percent(s["P(lose the whole account)"], 1),
-            "lost more than the budget": "-" if whole else percent(s["P(lose more than the budget)"], 1),
+            "lost the whole account": paths_text(s["P(lose the whole account)"], N_PATHS, paths_word=""),
+            "lost more than the budget": "-" if whole else paths_text(s["P(lose more than the budget)"], N_PATHS,
+                                                                       paths_word=""),
             "ended below 1,000": percent(s["P(end below the start)"], 1),
             "worst final balance": money(s["worst final equity"]),
-            "5th percentile": money(s["p5 final equity"]),
             "median final balance": money(s["median final equity"]),
-            "95th percentile": money(s["p95 final equity"]),
             "copied trades won": percent(s["win rate"], 1),
             "average win": money(s["average win"]),
             "average loss": money(s["average loss"]),
         }
     frame = pd.DataFrame(rows).T
-    frame.index.name = f"{N_PATHS:,} paths, 90 days"
-    return frame
-
-
-def stop_loss_overshoot(leverage=LEVERAGE, budget=BUDGET):
-    """What the ``cross + stop-loss`` copies lost beyond the stop's 100 USDT (a dict label -> text).
-
-    The stop triggers when one copy's price loss reaches the budget; it fills
-    :data:`SLIPPAGE` below its trigger (or below a gapped open, never below the candle's
-    low), and the trading fees come on top. It limits each copy, not the trader: after a
-    stop-out the follower copies the next cycle. So this reports both the worst single
-    copied trade and, over whole paths, how far the accounts that ended more than the
-    budget down went beyond it.
-    """
-    paths = monte_carlo(leverage, budget)["cross + stop-loss"].paths
-    final = paths["final_equity"].to_numpy()
-    excess = (START - budget) - final
-    over = excess > 1e-9
-    stopped = paths["stop_outs"].to_numpy() > 0
-    worst = -paths["worst_trade"].to_numpy()[stopped]
-    second = over & ((paths["stop_outs"].to_numpy() >= 2) | paths["still_open"].to_numpy())
-    n = len(final)
-    readout = {
-        "paths with at least one stop-out": f"{stopped.sum():,} of {n:,}",
-        "their worst copied trade lost: median / worst": f"{money(np.median(worst))} / {usdt(worst.max())}",
-        "paths that ended more than the budget down": f"{over.sum():,} of {n:,} ({percent(over.sum() / n, 1)})",
-    }
-    if over.any():
-        readout.update({
-            "  with a 2nd stop-out or a copy still open at the end": f"{second.sum():,}",
-            "  beyond the budget: median / 90th pct / worst": (
-                f"{money(np.median(excess[over]))} / {money(np.percentile(excess[over], 90))} / "
-                f"{usdt(excess[over].max())}"),
-        })
-    return readout
-
-
-def leverage_table(doublings=MASTER.doublings, budget=int(BUDGET)):
-    """What the lab bench's leverage slider does: cross with the whole account, and isolated with a budget.
-
-    One row per leverage of the lab bench (its 100 paths). The copy ratio fixes every
-    order's size; leverage only sets its initial margin (notional / leverage). In cross,
-    Binance's liquidation formula has no leverage in it, so leverage matters only through
-    the orders whose margin does not fit (skipped); in isolated, the margin *is* the
-    bucket, so higher leverage means thinner buckets.
-    """
-    rows = []
-    for leverage in LAB_LEVERAGES:
-        cross = lab_numbers(doublings, leverage, int(START), "cross")
-        iso = lab_numbers(doublings, leverage, budget, "isolated")
-        rows.append({
-            "leverage": f"{leverage}x",
-            "cross (whole account): lost it all": percent(cross["lost"], 1),
-            "cross (whole account): skipped orders per path": f"{cross['skipped']:.2f}",
-            "cross (whole account): median final": money(np.median(cross["final"])),
-            f"isolated ({budget:,} USDT): liquidations per path": f"{iso['liquidations']:.2f}",
-            f"isolated ({budget:,} USDT): skipped orders per path": f"{iso['skipped']:.2f}",
-            f"isolated ({budget:,} USDT): worst final": money(iso["final"].min()),
-        })
-    return pd.DataFrame(rows).set_index("leverage")
+    frame.index.name = f"{number(N_PATHS)} paths, 90 days"
+    return Table(frame)
 
 
 @styled
 def outcome_figure(leverage=LEVERAGE, budget=BUDGET):
-    """Fan charts of the account's equity over time and histograms of the final balance, one column per setup."""
+    """One panel per setup: a fan chart of the account's equity over time, and the final balances beside it.
+
+    The four panels are two by two, each fan chart with a histogram of the final balance
+    on its right (the same equity axis); the legend sits below the panels, off the data.
+    """
     results = monte_carlo(leverage, budget)
-    figure, axes = new_figure(2, 4, figsize=(13, 6.6), sharey="row")
+    figure, axes = new_figure(2, 4, figsize=(10, 7.0), sharey=True,
+                              gridspec_kw={"width_ratios": [3, 1.1, 3, 1.1]})
     top = axis_top(max(np.percentile(r.equity, 95, axis=0).max() for r in results.values()))
     edges = np.arange(0, top + 1, 100.0)
-    for column, (name, result) in enumerate(results.items()):
-        ax, hist = axes[0, column], axes[1, column]
+    for k, (name, result) in enumerate(results.items()):
+        ax, hist = axes[k // 2, 2 * (k % 2)], axes[k // 2, 2 * (k % 2) + 1]
         bands = np.percentile(result.equity, BANDS, axis=0)
         days = result.days
         color = _SETUP_COLORS[name]
@@ -221,27 +179,29 @@ def outcome_figure(leverage=LEVERAGE, budget=BUDGET):
         ax.fill_between(days, bands[1], bands[3], color=color, alpha=0.38, linewidth=0, label="25th-75th percentile")
         ax.plot(days, bands[2], color=color, linewidth=2, label="median")
         ax.axhline(START, color=COLORS["price"], linestyle="--", linewidth=1, label="start: 1,000 USDT")
-        ax.set_title(name)
+        ax.axhline(START - BUDGET, color=COLORS["liquidation"], linestyle=":", linewidth=1.2,
+                   label="start minus the 100 USDT budget")
+        lost = paths_text(result.summary()["P(lose the whole account)"], N_PATHS)
+        ax.set_title(f"{name}\nlost the whole account: {lost}", loc="left", fontsize=11)
         ax.set_xlabel("day")
+        ax.set_xlim(0, days[-1])
         ax.set_ylim(0, top)
         final = np.clip(result.paths["final_equity"].to_numpy(), 0, top - 1e-9)
         counts, _ = np.histogram(final, edges)
-        hist.stairs(counts / len(final) * 100, edges, fill=True, color=color, alpha=0.8)
-        hist.axvline(START, color=COLORS["price"], linestyle="--", linewidth=1)
-        hist.axvline(START - BUDGET, color=COLORS["liquidation"], linestyle=":", linewidth=1.2,
-                     label="start minus the 100 USDT budget")
-        lost = result.summary()["P(lose the whole account)"]
-        hist.set_title(f"lost everything: {percent(lost, 1)} of paths", fontsize=10)
-        hist.set_xlabel("final balance (USDT)")
-        hist.set_xlim(0, top)
-        usdt_axis(hist.xaxis)
-    axes[0, 0].set_ylabel("account equity (USDT)")
-    axes[1, 0].set_ylabel("% of paths")
-    usdt_axis(axes[0, 0].yaxis)
-    axes[0, 0].legend(loc="upper left", fontsize=8)
-    axes[1, 0].legend(loc="upper left", fontsize=8)
-    figure.suptitle(f"The same master, copied four ways: {N_PATHS:,} seeded paths of 90 days", fontweight="bold")
-    return Picture(figure, "Fan charts (percentile bands of equity over time) and histograms of the final balance "
+        hist.stairs(counts / len(final) * 100, edges, orientation="horizontal", fill=True, color=color, alpha=0.8)
+        hist.axhline(START, color=COLORS["price"], linestyle="--", linewidth=1)
+        hist.axhline(START - BUDGET, color=COLORS["liquidation"], linestyle=":", linewidth=1.2)
+        hist.set_xlabel("% of paths")
+        hist.set_xlim(0, 100)
+        hist.set_xticks([0, 50, 100])
+    for row in axes:
+        row[0].set_ylabel("equity (USDT)")
+        usdt_axis(row[0].yaxis)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="outside lower center", ncols=3, fontsize=10)
+    figure.suptitle(f"The same master, copied four ways: {N_PATHS:,} simulated paths of 90 days, "
+                    "final balances on the right", fontweight="bold", fontsize=12)
+    return Picture(figure, "Fan charts (percentile bands of equity over time) with histograms of the final balance, "
                            "for " + ", ".join(results))
 
 
@@ -250,12 +210,12 @@ def outcome_figure(leverage=LEVERAGE, budget=BUDGET):
 
 @styled
 def example_figure(index=None):
-    """One seeded path: the master's orders on the price, and the follower's account in cross and in isolated."""
+    """One simulated path: the master's orders on the price, and the follower's account in cross and in isolated."""
     index = example_path() if index is None else index
     candles, log, replay, equity = example_run(index)
     hours = np.arange(candles.n_candles) + 1
     days = hours / 24
-    figure, (price_ax, money_ax) = new_figure(2, 1, figsize=(11, 6.4), sharex=True)
+    figure, (price_ax, money_ax) = new_figure(2, 1, figsize=(10, 6.6), sharex=True)
     price_ax.fill_between(days, candles.low[0], candles.high[0], color=COLORS["price"], alpha=0.15, linewidth=0,
                           label="low-high range")
     price_ax.plot(days, candles.close[0], color=COLORS["price"], linewidth=1, label="BTC close")
@@ -271,9 +231,9 @@ def example_figure(index=None):
     price_ax.scatter((liquidations["candle"] + 1) / 24, liquidations["price"], s=120, marker="X",
                      color=COLORS["liquidation"], zorder=4, label="your cross copy is liquidated")
     price_ax.set_ylabel("BTC price (USDT)")
-    price_ax.set_title(f"Path {index}: the master's martingale on one seeded price path")
+    price_ax.set_title(f"Path {index}: the master's martingale on one simulated price path")
     usdt_axis(price_ax.yaxis)
-    price_ax.legend(loc="lower left", ncol=2)
+    price_ax.legend(loc="lower left", ncol=2, fontsize=10)  # the price starts high: this corner stays free
     for name, style in (("isolated", dict(color=COLORS["isolated"], linewidth=2.6, alpha=0.7)),
                         ("cross", dict(color=COLORS["cross"], linewidth=1.4))):
         money_ax.plot(days, equity[name], label=f"your account, {setups()[name].describe()}", **style)
@@ -282,50 +242,9 @@ def example_figure(index=None):
     money_ax.set_xlabel("day")
     money_ax.set_title("Your 1,000 USDT account copying this master")
     usdt_axis(money_ax.yaxis)
-    money_ax.legend(loc="lower left")
+    money_ax.legend(loc="lower left", fontsize=10)  # equity starts at 1,000: free until the end
     return Picture(figure, f"Path {index}: BTC price with the master's buys and take profits; the follower's equity "
                            "in cross and in isolated")
-
-
-def example_story(index=None):
-    """What happened on the example path, in a few computed numbers (a dict label -> text)."""
-    index = example_path() if index is None else index
-    results = monte_carlo()
-    cross, iso = results["cross"].paths.loc[index], results["isolated"].paths.loc[index]
-    _, _, replay, equity = example_run(index)
-    actions = replay[1]
-    liquidation = actions[actions["action"] == "liquidated"].iloc[0]
-    peak = equity["cross"][: int(liquidation["candle"])].max()
-    return {
-        "winning copied trades before the loss (cross)": str(int(cross["wins"])),
-        "cross account at its best": usdt(peak),
-        "cross copy liquidated on day": f"{(liquidation['candle'] + 1) / 24:.1f}, at {usdt(liquidation['price'], 1)}",
-        "lost in that liquidation": usdt(liquidation["lost"]),
-        "cross account at the end": usdt(cross["final_equity"]),
-        "isolated account at the end": usdt(iso["final_equity"]),
-        "master's completed cycles on this path": str(int(cross["master_cycles"])),
-    }
-
-
-def fatal_cycle(index=None):
-    """The cross follower's last cycle on the example path, action by action (from :class:`Account`)."""
-    index = example_path() if index is None else index
-    actions = example_run(index)[2][1]
-    last_open = actions.index[actions["action"] == "copy open"]
-    liquidated = actions.index[actions["action"] == "liquidated"][0]
-    start = last_open[last_open < liquidated][-1]
-    cycle = actions.loc[start:liquidated].copy()
-    table = pd.DataFrame({
-        "day": ((cycle["candle"] + 1) / 24).round(2),
-        "what happened": cycle["action"],
-        "price": [money(p, 1) for p in cycle["price"]],
-        "position (BTC)": cycle["size"].round(4),
-        "average entry": [money(p) if p == p else "-" for p in cycle["average_entry"]],
-        "liquidation price": [money(lp, 1) if lp > 0 else ("none" if lp == lp else "-")
-                              for lp in cycle["liquidation_price"]],
-        "wallet (USDT)": [money(x) for x in cycle["wallet"]],
-    })
-    return table.reset_index(drop=True)
 
 
 # ----------------------------------------------------------------- the worked example: what a stop-loss caps
@@ -350,17 +269,18 @@ def stop_loss_example(orders=3, gap=0.08):
     trigger = position.entry_price - BUDGET / position.size
     rows = []
     for label, fill in (("stop-loss, continuous fall", trigger * (1 - SLIPPAGE)),
-                        (f"stop-loss, BTC gaps {gap:.0%} below the trigger", trigger * (1 - gap) * (1 - SLIPPAGE))):
+                        (f"stop-loss, BTC gaps {percent(gap, 0)} below the trigger",
+                         trigger * (1 - gap) * (1 - SLIPPAGE))):
         account, position = copied("cross")
         account.mark({SYMBOL: trigger})
         account.close(position, fill)
-        rows.append({"ending": label, "sells at": round(fill, 1),
-                     "loss (USDT)": round(START - account.wallet_balance, 2)})
+        rows.append({"ending": label, "sells at": money(fill, 1),
+                     "loss (USDT)": money(START - account.wallet_balance)})
     account, position = copied("isolated")
     lp = account.liquidation_price(position)
     account.mark({SYMBOL: trigger * (1 - gap)}, gap=True)
     rows.append({"ending": "isolated, liquidated (any gap)", "sells at": "liquidation",
-                 "loss (USDT)": round(START - account.wallet_balance, 2)})
+                 "loss (USDT)": money(START - account.wallet_balance)})
     table = pd.DataFrame(rows).set_index("ending")
     table.attrs.update(trigger=trigger, entry=copied("cross")[1].entry_price, size=copied("cross")[1].size,
                        isolated_liquidation_price=lp)
@@ -372,11 +292,30 @@ def stop_loss_setup():
     table = stop_loss_example()
     a = table.attrs
     return {
-        "position after 3 orders": f"{a['size']:.4f} BTC",
+        "position after 3 orders": f"{money(a['size'], 4)} BTC",
         "average entry": usdt(a["entry"]),
         "stop trigger = entry - 100 / size": usdt(a["trigger"]),
         "isolated liquidation price": usdt(a["isolated_liquidation_price"]),
     }
+
+
+def stop_loss_steps(orders=3, gap=0.08):
+    """The worked example, step by step: the position, the stop's trigger, and the three endings (an :class:`Items`)."""
+    table = stop_loss_example(orders, gap)
+    a = table.attrs
+    steps = [
+        (f"1. position after {orders} orders",
+         f"{money(a['size'], 4)} BTC at an average entry of {usdt(a['entry'])}"),
+        (f"2. stop trigger = entry - {money(BUDGET, 0)} / size",
+         f"{money(a['entry'])} - {money(BUDGET, 0)} / {money(a['size'], 4)} = {usdt(a['trigger'])}"),
+        ("3. isolated liquidation price (bucket from the budget)", usdt(a["isolated_liquidation_price"])),
+    ]
+    for k, (ending, row) in enumerate(table.iterrows(), start=4):
+        if row["sells at"] == "liquidation":
+            steps.append((f"{k}. {ending}", f"loses {row['loss (USDT)']} USDT: its bucket and the fees"))
+        else:
+            steps.append((f"{k}. {ending}", f"sells at {row['sells at']}, loses {row['loss (USDT)']} USDT"))
+    return Items(steps)
 
 
 # ----------------------------------------------------------------- the lab bench
@@ -396,8 +335,8 @@ def _readout(g, doublings, leverage, budget, setup):
     return {
         "your setup": settings.describe(),
         "master": f"first order 100 USDT, doubles down up to {int(doublings)} times, 5 % apart",
-        "lost the whole account": f"{percent(g['lost'], 1)} of paths",
-        "lost more than the budget": f"{percent(g['over_budget'], 1)} of paths" if budget < START else "-",
+        "lost the whole account": paths_text(g["lost"], LAB_PATHS),
+        "lost more than the budget": paths_text(g["over_budget"], LAB_PATHS) if budget < START else "-",
         "median final balance": usdt(np.median(g["final"])),
         "5th percentile / worst": f"{money(np.percentile(g['final'], 5))} / {usdt(g['final'].min())}",
         "copied trades won": f"{percent(g['win_rate'], 1)} of {g['trades']:,}",
@@ -419,7 +358,7 @@ def dashboard(doublings=MASTER.doublings, leverage=LEVERAGE, budget=int(START), 
         "budget": _options_slider("budget per trader (USDT)", LAB_BUDGETS, budget),
         "setup": choice("margin mode", list(SETUPS), setup),
     }
-    figure, (fan, hist) = new_figure(1, 2, figsize=(11, 4.8), sharey=True, gridspec_kw={"width_ratios": [3, 1]})
+    figure, (fan, hist) = new_figure(1, 2, figsize=(10, 5.2), sharey=True, gridspec_kw={"width_ratios": [3, 1]})
     zero = np.zeros_like(days)
     outer = fan.fill_between(days, zero, zero, color=COLORS["isolated"], alpha=0.18, linewidth=0,
                              label="5th-95th percentile")
@@ -431,9 +370,9 @@ def dashboard(doublings=MASTER.doublings, leverage=LEVERAGE, budget=int(START), 
     fan.set_ylim(0, top)
     fan.set_xlabel("day")
     fan.set_ylabel("account equity (USDT)")
-    fan.set_title(f"Your account over 90 days ({LAB_PATHS} seeded paths)")
+    fan.set_title(f"Your account over 90 days ({LAB_PATHS} simulated paths)")
     usdt_axis(fan.yaxis)
-    fan.legend(loc="upper left")
+    fan.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2, fontsize=10)  # below the axes, off the data
     edges = np.linspace(0, top, 41)
     histogram = hist.stairs(np.zeros(40), edges, orientation="horizontal", fill=True, color=COLORS["isolated"],
                             alpha=0.8)
@@ -457,7 +396,7 @@ def dashboard(doublings=MASTER.doublings, leverage=LEVERAGE, budget=int(START), 
     return Dashboard(
         "The copy-trading trap: copy a martingale master your way", controls, figure, update,
         animated=[outer, inner, median, histogram],
-        note=f"1,000 USDT account; {LAB_PATHS} seeded paths of 90 days, computed once for every position of the "
+        note=f"1,000 USDT account; {LAB_PATHS} simulated paths of 90 days, computed once for every position of the "
              "controls. The budget also limits order sizes in cross mode; there a loss is not capped by it.",
     )
 

@@ -6,8 +6,8 @@ path by path in ``tests/test_copytrading.py``). :mod:`.lesson5` lays the numbers
 
 The lesson's world, used everywhere:
 
-* the follower has the seeds' **1,000 USDT** account, copies at **10x** and, in the
-  isolated setups, gives this trader a **100 USDT** budget;
+* the follower has the **1,000 USDT** account of Richra's article on copy trading, copies at
+  **10x** and, in the isolated setups, gives this trader a **100 USDT** budget;
 * the master opens with 100 USDT of BTC (scaled to the follower's copy ratio), buys
   twice as much each time BTC falls 5 % below the last buy, at most 5 times, and sells
   everything 5 % above the average entry;
@@ -28,8 +28,8 @@ from ...basics.errors import MarginInputError
 from ...engine import copytrading as ct
 
 SYMBOL = "BTCUSDT"
-START = 1_000.0  # the seeds' account
-BUDGET = 100.0  # the seeds' budget per trader
+START = 1_000.0  # Richra's article: a 100 USDT trade in a 1,000 USDT balance
+BUDGET = 100.0  # Richra's article: 'a fixed budget per trader (e.g., 100 USDT)'
 LEVERAGE = 10
 START_PRICE = 60_000.0
 TAKER_FEE = 0.0005

@@ -3,7 +3,7 @@
 For each lesson notebook (``notebooks/0N_*.ipynb``; a lesson not written yet is skipped):
 every cell runs without an error output, the dashboard shows its sliders and its figure,
 a slider moved with the keyboard changes the readout and the figure, and a "check your
-understanding" question answers "Right." or "Not quite.".
+understanding" question answers "✔ Right." or "✘ Not quite.", once.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-VERDICT = re.compile(r"^(Right\.|Not quite\.) \S")
+VERDICT = re.compile(r"^(✔ Right\.|✘ Not quite\.) \S")
 
 
 def test_all_cells_run_without_errors(lesson):
@@ -66,26 +66,27 @@ def test_slider_moves_readout_and_figure(lesson, dashboard, screenshots):
 
 
 def test_question_answers(lesson, screenshots):
-    """Pick an option of the first "check your understanding" question, click Check, read the verdict."""
-    question = lesson.page.locator(
-        ".jp-OutputArea-output .widget-vbox:has(> .widget-radio):has(> .widget-button)").first
+    """Press an option's letter in the first "check your understanding" question, click Check,
+    read the one verdict; then another option."""
+    question = lesson.page.locator(".jp-OutputArea-output .mc-question").first
     question.scroll_into_view_if_needed()
-    options = question.locator("input[type=radio]")
+    options = question.locator(".mc-option button")
     assert options.count() >= 2, "a question needs at least two options"
-    feedback = question.locator(":scope > .widget-html").last.locator(".widget-html-content")
+    feedback = question.locator(".mc-feedback .widget-html-content")
     check = question.locator("button", has_text="Check")
-    options.first.check()
+    options.first.click()
     check.click()
-    feedback.locator("span").wait_for()
-    first = feedback.inner_text()
+    feedback.locator("b").wait_for()
+    first = feedback.inner_text().strip()
     assert VERDICT.match(first), f"unexpected feedback: {first!r}"
     if lesson.number == 1:
         lesson.screenshot(screenshots / "lesson1_question.png", question, max_width=880)
-    options.nth(1).check()
+    options.nth(1).click()
     check.click()
-    lesson.page.wait_for_function("([el, old]) => el.innerText !== old",
+    lesson.page.wait_for_function("([el, old]) => el.innerText.trim() !== '' && el.innerText.trim() !== old",
                                   arg=[feedback.element_handle(), first], timeout=5_000)
-    second = feedback.inner_text()
+    second = feedback.inner_text().strip()
     assert VERDICT.match(second), f"unexpected feedback: {second!r}"
-    assert not (first.startswith("Right.") and second.startswith("Right.")), "two options cannot both be right"
+    assert not (first.startswith("✔") and second.startswith("✔")), "two options cannot both be right"
+    assert len(re.findall(r"\bRight\b", first)) <= 1, f"the verdict is said twice: {first!r}"
     assert not lesson.output_problems()

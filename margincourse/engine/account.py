@@ -271,7 +271,7 @@ class Account(Liquidations):
     def max_loss(self, position: Position) -> float:
         """The most this position can still take out of the wallet if price runs against it.
 
-        This is the loss cap the seeds talk about, made visible:
+        This is the loss cap the course's source articles talk about, made visible:
 
         * isolated, auto-add off: its margin, nothing more (the cap);
         * isolated, auto-add on: its margin plus every top-up the available balance can

@@ -47,7 +47,8 @@ def points_note(folder: Path | None) -> str:
     """Where the points per question come from, in a sentence."""
     if folder is None:
         return "No exercises folder found: every question counts 1 point."
-    return f"Points per question as in the exercise notebooks in {folder}."
+    # The folder's name only: a full path would differ on every machine (and in every committed output).
+    return f"Points per question as in the course's exercise notebooks ({folder.name}/)."
 
 
 def progress():

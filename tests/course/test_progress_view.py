@@ -51,7 +51,7 @@ def test_progress_shows_points_earned_of_points_possible(shown, capsys):
     bars = {label.get_text(): bar.get_width() for label, bar in zip(ax.get_yticklabels(), ax.patches)}
     assert bars[NAME] == pytest.approx(100 * points[NAME]["q4"] / possible)
     assert "points earned" in ax.get_xlabel()
-    assert capsys.readouterr().out.startswith("Points per question as in the exercise notebooks in ")
+    assert capsys.readouterr().out.startswith("Points per question as in the course's exercise notebooks (exercises/)")
 
 
 def test_progress_says_when_every_question_counts_one_point(shown, capsys, monkeypatch):

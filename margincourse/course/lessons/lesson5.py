@@ -120,10 +120,12 @@ def follower_ladder(leverage=LEVERAGE, budget=BUDGET, start_price=START_PRICE, m
 
 
 def follower_table(leverage=LEVERAGE, budget=BUDGET):
-    """:func:`follower_ladder` as the lesson shows it: one column per order, one row per number (a :class:`Table`)."""
-    frame = follower_ladder(leverage, budget).T
-    frame.index.name = "order"
-    return Table(frame)
+    """:func:`follower_ladder` as the lesson shows it (a :class:`Table`): one row per order, and for each
+    follower whether it copied the order, its liquidation price and the fall to it."""
+    frame = follower_ladder(leverage, budget)
+    shown = ["price", "cross: liquidation price", "cross: fall to it", "isolated: copied",
+             "isolated: liquidation price", "isolated: fall to it"]
+    return Table(frame[shown])
 
 
 # ----------------------------------------------------------------- the Monte Carlo
@@ -166,7 +168,7 @@ def outcome_figure(leverage=LEVERAGE, budget=BUDGET):
     on its right (the same equity axis); the legend sits below the panels, off the data.
     """
     results = monte_carlo(leverage, budget)
-    figure, axes = new_figure(2, 4, figsize=(10, 7.0), sharey=True,
+    figure, axes = new_figure(2, 4, figsize=(10, 6.2), sharey=True,
                               gridspec_kw={"width_ratios": [3, 1.1, 3, 1.1]})
     top = axis_top(max(np.percentile(r.equity, 95, axis=0).max() for r in results.values()))
     edges = np.arange(0, top + 1, 100.0)
@@ -215,7 +217,7 @@ def example_figure(index=None):
     candles, log, replay, equity = example_run(index)
     hours = np.arange(candles.n_candles) + 1
     days = hours / 24
-    figure, (price_ax, money_ax) = new_figure(2, 1, figsize=(10, 6.6), sharex=True)
+    figure, (price_ax, money_ax) = new_figure(2, 1, figsize=(10, 5.4), sharex=True)
     price_ax.fill_between(days, candles.low[0], candles.high[0], color=COLORS["price"], alpha=0.15, linewidth=0,
                           label="low-high range")
     price_ax.plot(days, candles.close[0], color=COLORS["price"], linewidth=1, label="BTC close")
@@ -358,7 +360,7 @@ def dashboard(doublings=MASTER.doublings, leverage=LEVERAGE, budget=int(START), 
         "budget": _options_slider("budget per trader (USDT)", LAB_BUDGETS, budget),
         "setup": choice("margin mode", list(SETUPS), setup),
     }
-    figure, (fan, hist) = new_figure(1, 2, figsize=(10, 5.2), sharey=True, gridspec_kw={"width_ratios": [3, 1]})
+    figure, (fan, hist) = new_figure(1, 2, figsize=(10, 4.6), sharey=True, gridspec_kw={"width_ratios": [3, 1]})
     zero = np.zeros_like(days)
     outer = fan.fill_between(days, zero, zero, color=COLORS["isolated"], alpha=0.18, linewidth=0,
                              label="5th-95th percentile")

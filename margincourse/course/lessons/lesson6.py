@@ -215,7 +215,6 @@ def _row(result):
         "size (BTC)": f"{result.size:.4f}",
         "most it can take (USDT)": money(result.max_loss),
         "what happened": result.what_happened(),
-        "worst equity (USDT)": money(result.worst_equity),
         "equity at the end (USDT)": money(result.final_equity),
         "share of the account lost": percent(result.share_lost, 1),
     }

@@ -201,7 +201,7 @@ def outcome_figure(leverage=LEVERAGE, budget=BUDGET):
         usdt_axis(row[0].yaxis)
     handles, labels = axes[0, 0].get_legend_handles_labels()
     figure.legend(handles, labels, loc="outside lower center", ncols=3, fontsize=10)
-    figure.suptitle(f"The same master, copied four ways: {N_PATHS:,} simulated paths of 90 days, "
+    figure.suptitle(f"The same master, copied four ways: {number(N_PATHS)} simulated paths of 90 days, "
                     "final balances on the right", fontweight="bold", fontsize=12)
     return Picture(figure, "Fan charts (percentile bands of equity over time) with histograms of the final balance, "
                            "for " + ", ".join(results))
@@ -326,7 +326,7 @@ def stop_loss_steps(orders=3, gap=0.08):
 def _options_slider(description, options, value, unit=""):
     """A slider over a few fixed values (the positions the lab bench has computed)."""
     return w.SelectionSlider(
-        options=[(f"{o:,}{unit}", o) for o in options], value=value, description=description,
+        options=[(f"{number(o)}{unit}", o) for o in options], value=value, description=description,
         continuous_update=True, style={"description_width": "initial"}, layout=w.Layout(width="420px"),
     )
 
@@ -341,11 +341,11 @@ def _readout(g, doublings, leverage, budget, setup):
         "lost more than the budget": paths_text(g["over_budget"], LAB_PATHS) if budget < START else "-",
         "median final balance": usdt(np.median(g["final"])),
         "5th percentile / worst": f"{money(np.percentile(g['final'], 5))} / {usdt(g['final'].min())}",
-        "copied trades won": f"{percent(g['win_rate'], 1)} of {g['trades']:,}",
+        "copied trades won": f"{percent(g['win_rate'], 1)} of {number(g['trades'])}",
         "average win / average loss": (f"{money(g['average_win'])} / {usdt(g['average_loss'])}"
-                                       + (f" (a loss is {ratio:,.1f} wins)" if ratio else "")),
+                                       + (f" (a loss is {money(ratio, 1)} wins)" if ratio else "")),
         "per path: liquidations, top-ups, skipped orders":
-            f"{g['liquidations']:.2f}, {g['top_ups']:.2f}, {g['skipped']:.2f}",
+            f"{money(g['liquidations'])}, {money(g['top_ups'])}, {money(g['skipped'])}",
     }
 
 

@@ -240,9 +240,9 @@ def leverage_table(doublings=MASTER.doublings, budget=int(BUDGET)):
             "cross (whole account): lost it all": paths_text(cross["lost"], LAB_PATHS, paths_word=""),
             "cross (whole account): skipped orders per path": money(cross["skipped"]),
             "cross (whole account): median final": money(np.median(cross["final"])),
-            f"isolated ({budget:,} USDT): liquidations per path": money(iso["liquidations"]),
-            f"isolated ({budget:,} USDT): skipped orders per path": money(iso["skipped"]),
-            f"isolated ({budget:,} USDT): worst final": money(iso["final"].min()),
+            f"isolated ({usdt(budget, 0)}): liquidations per path": money(iso["liquidations"]),
+            f"isolated ({usdt(budget, 0)}): skipped orders per path": money(iso["skipped"]),
+            f"isolated ({usdt(budget, 0)}): worst final": money(iso["final"].min()),
         })
     return pd.DataFrame(rows).set_index("leverage")
 

@@ -212,7 +212,7 @@ def _settings_label(mode, leverage, margin, auto_add):
 
 def _row(result):
     return {
-        "size (BTC)": f"{result.size:.4f}",
+        "size (BTC)": money(result.size, 4),
         "most it can take (USDT)": money(result.max_loss),
         "what happened": result.what_happened(),
         "equity at the end (USDT)": money(result.final_equity),
@@ -289,7 +289,7 @@ def quiet_days_table(leverages=(5, 10, 25, 50, 100), margin=100.0, days=200, see
         lp = formulas.liquidation_price_for_tiers("long", START_PRICE, size, margin, tiers)
         rows.append({
             "leverage": f"{leverage}x",
-            "size (BTC)": f"{size:.4f}",
+            "size (BTC)": money(size, 4),
             "liquidation price (USDT)": money(lp),
             "fall that liquidates it": percent(lp / START_PRICE - 1),
             "days liquidated": f"{int((day_lows <= lp).sum())} of {days}",
@@ -456,7 +456,7 @@ def _readout(r):
         backing = f"the whole cross wallet, {usdt(r.balance)}"
     return {
         "margin per trade": f"{usdt(r.margin)} ({percent(r.margin / r.balance, 0)} of the account)",
-        "position": f"{r.size:.4f} BTC long at {money(START_PRICE, 0)} (notional {usdt(r.notional)})",
+        "position": f"{money(r.size, 4)} BTC long at {money(START_PRICE, 0)} (notional {usdt(r.notional)})",
         "margin behind it": backing,
         "liquidation price at entry": lp_text,
         "most this trade can take": f"{usdt(r.max_loss)} ({percent(r.max_loss / r.balance, 1)} of the account)",

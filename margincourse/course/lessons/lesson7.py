@@ -72,7 +72,7 @@ def show(table):
     def amounts(column, blank_zero=False):
         values = table[column].to_numpy()
         decimals = 0 if np.allclose(values, np.round(values)) else 2
-        return ["" if blank_zero and v == 0 else f"{v:,.{decimals}f}" for v in values]
+        return ["" if blank_zero and v == 0 else money(v, decimals) for v in values]
 
     shown = pd.DataFrame({
         "settlement price (USD/oz)": [money(p, 1) for p in table["settlement price"]],
@@ -229,7 +229,7 @@ def margin_levels_table(margin=INITIAL * CONTRACTS):
          f"{BTC_SIZE:g} BTC at {usdt(BTC_ENTRY, 0)}"),
         ("notional", usd(notional, 0), usdt(BTC_SIZE * BTC_ENTRY, 0)),
         ("initial margin", f"{usd(INITIAL * CONTRACTS, 0)} ({percent(INITIAL * CONTRACTS / notional, 1)} of notional)",
-         f"{usdt(margin, 0)} ({leverage:.1f}x leverage)"),
+         f"{usdt(margin, 0)} ({money(leverage, 1)}x leverage)"),
         ("maintenance margin",
          f"{usd(MAINTENANCE * CONTRACTS, 0)} ({percent(MAINTENANCE * CONTRACTS / notional)} of notional)",
          f"{usdt(mm_entry)} at entry ({percent(mm_entry / notional)} of notional, Binance's tier)"),

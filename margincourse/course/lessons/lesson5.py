@@ -289,18 +289,6 @@ def stop_loss_example(orders=3, gap=0.08):
     return table
 
 
-def stop_loss_setup():
-    """The numbers of the worked example's position (a dict label -> text)."""
-    table = stop_loss_example()
-    a = table.attrs
-    return {
-        "position after 3 orders": f"{money(a['size'], 4)} BTC",
-        "average entry": usdt(a["entry"]),
-        "stop trigger = entry - 100 / size": usdt(a["trigger"]),
-        "isolated liquidation price": usdt(a["isolated_liquidation_price"]),
-    }
-
-
 def stop_loss_steps(orders=3, gap=0.08):
     """The worked example, step by step: the position, the stop's trigger, and the three endings (an :class:`Items`)."""
     table = stop_loss_example(orders, gap)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ...basics.formatting import money, number, percent, usdt
+from ...basics.formatting import money, number, usdt
 from ...engine import formulas
 from ...engine.account import Account
 from ...engine.specs import contract

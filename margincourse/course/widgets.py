@@ -262,7 +262,7 @@ class Question:
         self._feedback.add_class("mc-feedback")
         self._button.on_click(lambda _: self._show())
         header = w.HTML(f"<div style='line-height:1.4'><b>{inline_html(prompt)}</b></div>")
-        self.widget = w.VBox([header, *rows, self._button, self._feedback])
+        self.widget = w.VBox([header, *rows, self._button, self._feedback], layout=w.Layout(margin="0 0 16px 0"))
         self.widget.add_class("mc-question")
 
     @property

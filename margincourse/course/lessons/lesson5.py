@@ -168,7 +168,7 @@ def outcome_figure(leverage=LEVERAGE, budget=BUDGET):
     on its right (the same equity axis); the legend sits below the panels, off the data.
     """
     results = monte_carlo(leverage, budget)
-    figure, axes = new_figure(2, 4, figsize=(10, 6.2), sharey=True,
+    figure, axes = new_figure(2, 4, figsize=(10, 5.9), sharey=True,
                               gridspec_kw={"width_ratios": [3, 1.1, 3, 1.1]})
     top = axis_top(max(np.percentile(r.equity, 95, axis=0).max() for r in results.values()))
     edges = np.arange(0, top + 1, 100.0)
@@ -217,7 +217,7 @@ def example_figure(index=None):
     candles, log, replay, equity = example_run(index)
     hours = np.arange(candles.n_candles) + 1
     days = hours / 24
-    figure, (price_ax, money_ax) = new_figure(2, 1, figsize=(10, 5.4), sharex=True)
+    figure, (price_ax, money_ax) = new_figure(2, 1, figsize=(10, 5.1), sharex=True)
     price_ax.fill_between(days, candles.low[0], candles.high[0], color=COLORS["price"], alpha=0.15, linewidth=0,
                           label="low-high range")
     price_ax.plot(days, candles.close[0], color=COLORS["price"], linewidth=1, label="BTC close")

@@ -159,6 +159,10 @@ def last_cycle(index=None):
         "the market. The liquidation took everything the account had built up in the winning cycles, and the "
         "starting balance with it. The master, whose own account the simulation assumes deep enough to keep "
         "floating the position, may or may not recover later; your copy is gone either way.",
+        "The engine closes the whole position at once, which is Bybit's rule; Binance first tries a partial close "
+        "(*Binance Futures Liquidation Protocols*). With Binance's 1.25 % liquidation fee against the first tier's "
+        "0.4 % maintenance margin rate, a partial close cannot make the account margin-compliant again, so it ends "
+        "the same way (lesson 4).",
     )
 
 

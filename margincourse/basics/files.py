@@ -1,4 +1,4 @@
-"""Writing a file so that nobody ever reads half of it, and setting environment variables for a while.
+"""Writing a file so that nobody ever reads half of it.
 
 :func:`write_atomically` is the one way the package writes a file that someone else may be
 reading (the gradebook, the feedback files, the learner's progress, a README): the text goes
@@ -6,19 +6,17 @@ to a temporary file in the same folder, is flushed to the disk, then takes the f
 in one rename. A reader sees the old file or the new one, never a mix; a failed write leaves
 the old file as it was and no temporary file behind.
 
-:func:`environment` sets environment variables for the length of a ``with`` block and puts
-back what was there before, unsetting again what was unset.
+Nothing in the package sets environment variables for a while: a kernel that needs one
+(the progress file of a graded or generated notebook) gets it in its own environment.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["write_atomically", "environment"]
+__all__ = ["write_atomically"]
 
 
 def write_atomically(path, text: str) -> None:
@@ -42,26 +40,3 @@ def write_atomically(path, text: str) -> None:
         except OSError:
             pass
         raise
-
-
-@contextmanager
-def environment(values: Mapping[str, str | None]) -> Iterator[None]:
-    """Set the environment variables in ``values`` (``None`` unsets one) while the block runs.
-
-    Afterwards each variable is back to what it was, and one that was unset is unset again,
-    whether the block ends normally or with an exception.
-    """
-    saved = {name: os.environ.get(name) for name in values}
-    try:
-        _apply(values)
-        yield
-    finally:
-        _apply(saved)
-
-
-def _apply(values: Mapping[str, str | None]) -> None:
-    for name, value in values.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value

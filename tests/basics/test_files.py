@@ -1,4 +1,4 @@
-"""margincourse/basics/files.py: the one atomic writer and the one way to set environment variables for a while."""
+"""margincourse/basics/files.py: the one atomic writer."""
 
 import os
 import tempfile
@@ -6,7 +6,7 @@ import stat
 
 import pytest
 
-from margincourse.basics.files import environment, write_atomically
+from margincourse.basics.files import write_atomically
 
 
 def _leftovers(folder):
@@ -61,24 +61,3 @@ def test_write_atomically_into_a_read_only_folder_raises_oserror(tmp_path, monke
         assert list(folder.iterdir()) == []
     finally:
         folder.chmod(0o700)
-
-
-def test_environment_sets_then_restores_set_and_unset_variables(monkeypatch):
-    monkeypatch.setenv("MC_TEST_WAS_SET", "before")
-    monkeypatch.delenv("MC_TEST_WAS_UNSET", raising=False)
-    monkeypatch.setenv("MC_TEST_TO_UNSET", "still here")
-    with environment({"MC_TEST_WAS_SET": "during", "MC_TEST_WAS_UNSET": "during", "MC_TEST_TO_UNSET": None}):
-        assert os.environ["MC_TEST_WAS_SET"] == "during"
-        assert os.environ["MC_TEST_WAS_UNSET"] == "during"
-        assert "MC_TEST_TO_UNSET" not in os.environ
-    assert os.environ["MC_TEST_WAS_SET"] == "before"
-    assert "MC_TEST_WAS_UNSET" not in os.environ
-    assert os.environ["MC_TEST_TO_UNSET"] == "still here"
-
-
-def test_environment_restores_after_an_exception_too(monkeypatch):
-    monkeypatch.delenv("MC_TEST_WAS_UNSET", raising=False)
-    with pytest.raises(RuntimeError):
-        with environment({"MC_TEST_WAS_UNSET": "during"}):
-            raise RuntimeError("the block failed")
-    assert "MC_TEST_WAS_UNSET" not in os.environ

@@ -31,16 +31,20 @@ from .engine.events import (
 from .engine.formulas import (
     bankruptcy_price,
     bybit_liquidation_price,
+    hedge_mode_liquidation_price,
     initial_margin,
     liquidation_price,
     liquidation_price_for_tiers,
     maintenance_margin,
     margin_ratio,
     notional,
+    order_cost,
     round_to_tick,
     side_sign,
     unrealized_pnl,
 )
+from .engine.collateral import collateral_value, liquidation_price_with_coin_collateral
+from .engine.mark_price import funding_basis_price, mark_price, moving_average_basis_price
 from .engine.funding import FundingRule, cap_funding_rate, funding_payment, funding_rule, funding_times
 from .engine.liquidation import liquidation_comparison, reduce_to_lower_tier, stepped_liquidation
 from .engine.paths import generate_path, load_klines, scenario, scenarios
@@ -57,7 +61,10 @@ __all__ = [
     # position math (engine.formulas)
     "notional", "initial_margin", "maintenance_margin", "unrealized_pnl", "margin_ratio", "side_sign",
     "liquidation_price", "liquidation_price_for_tiers", "bankruptcy_price", "bybit_liquidation_price",
-    "round_to_tick",
+    "round_to_tick", "hedge_mode_liquidation_price", "order_cost",
+    # the mark price, collateral with a haircut (engine.mark_price, engine.collateral)
+    "mark_price", "funding_basis_price", "moving_average_basis_price", "collateral_value",
+    "liquidation_price_with_coin_collateral",
     # contracts and risk tiers (engine.specs)
     "ContractSpec", "RiskTier", "TierTable", "contract", "tier_table", "symbols", "exchanges",
     # the account (engine.account, engine.events, engine.replay)

@@ -30,6 +30,8 @@ Sources
 [BYBIT-LIQ] Bybit Help Center, "Liquidation Price (USDT Contract)" (isolated
     liquidation price computed with the maintenance margin at entry; bankruptcy price).
 [BTCEX-AUTO] BTCEX Help Center, "Auto-Add Margin" (worked example reproduced in the tests).
+[BYBIT-COST] Bybit Help Center, "Order Cost (USDT Contract)" (order cost = initial margin + fee
+    to open + fee to close; the fee to close is priced at the bankruptcy price).
 """
 
 from __future__ import annotations
@@ -56,6 +58,8 @@ __all__ = [
     "liquidation_price",
     "liquidation_price_for_tiers",
     "bybit_liquidation_price",
+    "hedge_mode_liquidation_price",
+    "order_cost",
     "round_to_tick",
 ]
 
@@ -374,6 +378,78 @@ def bybit_liquidation_price(side, entry_price, leverage, mmr):
     rate = _mmr(mmr)
     check_broadcast(side=sign, entry_price=ep, leverage=lev, mmr=rate)
     return _out(ep * (1 - sign * (1 / lev - rate)))
+
+
+def hedge_mode_liquidation_price(long_size, long_entry, short_size, short_entry, wallet_balance, long_mmr,
+                                 short_mmr, long_amount=0.0, short_amount=0.0, other_maintenance_margin=0.0,
+                                 other_unrealized_pnl=0.0):
+    """Cross liquidation price of a long and a short of the same contract held at once (hedge mode) [BINANCE-LIQ].
+
+    In **hedge mode** an account can hold a LONG and a SHORT position of one symbol side by side
+    (in one-way mode an opposite order reduces the position instead). In cross margin both legs
+    draw on the same wallet, are valued at the same mark price, and so share one liquidation
+    price. Binance's FAQ writes its formula with both legs; with no one-way ("BOTH") position::
+
+        LP = (WB - TMM1 + UPNL1 + cumL + cumS - L x EPL + S x EPS) / (L x MMR_L + S x MMR_S - L + S)
+
+    ``L``, ``S`` are the long and short sizes (one of them may be 0), each leg with the rate and
+    amount of the tier of its *own* notional. With ``S = 0`` this is :func:`liquidation_price`.
+    Only the net size ``L - S`` moves the margin balance; both legs add maintenance margin.
+    A result of zero or below: no liquidation price for a falling market; a very large one:
+    the legs almost cancel and only their maintenance margin grows with the price.
+
+    A long of 0.1 BTC at 50,000 and a short of 0.05 BTC at 52,000 in a 1,000 USDT cross wallet:
+
+    >>> round(hedge_mode_liquidation_price(0.1, 50_000, 0.05, 52_000, 1_000, 0.004, 0.004), 2)
+    28340.08
+    >>> round(hedge_mode_liquidation_price(0.1, 50_000, 0, 50_000, 1_000, 0.004, 0.004), 2)  # no short
+    40160.64
+    """
+    L = _non_negative("long_size", long_size)
+    S = _non_negative("short_size", short_size)
+    epl, eps = _positive("long_entry", long_entry), _positive("short_entry", short_entry)
+    wb = _positive("wallet_balance", wallet_balance)
+    mmr_l, mmr_s = _mmr(long_mmr), _mmr(short_mmr)
+    cum_l = _non_negative("long_amount", long_amount)
+    cum_s = _non_negative("short_amount", short_amount)
+    tmm1 = _non_negative("other_maintenance_margin", other_maintenance_margin)
+    upnl1 = as_float_array("other_unrealized_pnl", other_unrealized_pnl)
+    check_broadcast(long_size=L, long_entry=epl, short_size=S, short_entry=eps, wallet_balance=wb, long_mmr=mmr_l,
+                    short_mmr=mmr_s, long_amount=cum_l, short_amount=cum_s, other_maintenance_margin=tmm1,
+                    other_unrealized_pnl=upnl1)
+    if np.any(L + S == 0):
+        raise MarginInputError("long_size and short_size cannot both be 0: there is no position")
+    numerator = wb - tmm1 + upnl1 + cum_l + cum_s - L * epl + S * eps
+    return _out(numerator / (L * mmr_l + S * mmr_s - L + S) + 0.0)
+
+
+def order_cost(side, size, price, leverage, taker_fee):
+    """What an order reserves on Bybit: initial margin + fee to open + fee to close [BYBIT-COST].
+
+    ``fee to open  = Q x P x taker fee``
+    ``fee to close = Q x bankruptcy price x taker fee``, the bankruptcy price being
+    ``P x (1 - 1/L)`` for a long and ``P x (1 + 1/L)`` for a short (where a liquidated
+    position is closed, :func:`bankruptcy_price`).
+
+    Returns ``(initial margin, fee to open, fee to close, order cost)``. The course's 10x long
+    of 0.02 BTC at 50,000 with a 0.055 % taker fee reserves 101.045 USDT, not 100:
+
+    >>> [round(x, 4) for x in order_cost("long", 0.02, 50_000, 10, 0.00055)]
+    [100.0, 0.55, 0.495, 101.045]
+    >>> [round(x, 2) for x in order_cost("long", 1, 50_000, 10, 0.00055)]
+    [5000.0, 27.5, 24.75, 5052.25]
+    """
+    sign = side_sign(side)
+    q, p = _positive("size", size), _positive("price", price)
+    lev = as_float_array("leverage", leverage)
+    check_array_range("leverage", lev, 1.0, np.inf)
+    fee = as_float_array("taker_fee", taker_fee)
+    check_array_range("taker_fee", fee, 0.0, 0.01)
+    check_broadcast(side=sign, size=q, price=p, leverage=lev, taker_fee=fee)
+    margin = q * p / lev
+    to_open = q * p * fee
+    to_close = q * p * (1 - sign / lev) * fee
+    return tuple(_out(x) for x in (margin, to_open, to_close, margin + to_open + to_close))
 
 
 def round_to_tick(price, tick_size):

@@ -107,8 +107,11 @@ class TierTable:
         """``(floors, caps, rates, maintenance_amounts)`` as read-only numpy arrays.
 
         ``rates`` are the maintenance margin rates the exchange applies, including
-        ``maintenance_fee_rate`` where the exchange folds a fee into them (Bitget adds
-        its 0.06 % taker fee to every tier's rate).
+        ``maintenance_fee_rate`` where the exchange folds a fee into them (Bitget adds a
+        fixed 0.06 % to every tier's rate: the "transaction fee rate" of its announcement
+        "Bitget to update maintenance margin calculation for classic account futures", the
+        "liquidation fee rate ... set at 0.0006" of its "Announcement on liquidation risk
+        management"; it does not follow the trader's own taker fee).
         """
         return self._columns[:4]
 

@@ -148,3 +148,36 @@ class TestTierAwareLiquidationPrice:
         entry_tier = binance.tier_for(size * entry)
         naive = mc.liquidation_price("long", entry, size, wallet, entry_tier.mmr, entry_tier.maintenance_amount)
         assert naive != pytest.approx(lp)
+
+
+class TestHedgeModeAndOrderCost:
+    """Binance FAQ "How to Calculate Liquidation Price of USD-M Futures Contracts" (LONG and SHORT legs);
+    Bybit Help Center "Order Cost (USDT Contract)"."""
+
+    def test_hedge_formula_without_a_short_is_the_one_way_formula(self):
+        assert mc.hedge_mode_liquidation_price(0.1, 50_000, 0, 1, 1_000, 0.004, 0.004) == pytest.approx(
+            mc.liquidation_price("long", 50_000, 0.1, 1_000, 0.004))
+        assert mc.hedge_mode_liquidation_price(0, 1, 0.1, 50_000, 1_000, 0.004, 0.004) == pytest.approx(
+            mc.liquidation_price("short", 50_000, 0.1, 1_000, 0.004))
+
+    def test_at_the_hedge_liquidation_price_margin_balance_equals_both_legs_maintenance(self):
+        lp = mc.hedge_mode_liquidation_price(0.1, 50_000, 0.05, 52_000, 1_000, 0.004, 0.005, 0, 10)
+        balance = 1_000 + mc.unrealized_pnl("long", 50_000, 0.1, lp) + mc.unrealized_pnl("short", 52_000, 0.05, lp)
+        maintenance = mc.maintenance_margin(0.1, lp, 0.004) + mc.maintenance_margin(0.05, lp, 0.005, 10)
+        assert balance == pytest.approx(maintenance)
+
+    def test_both_sizes_zero_is_refused(self):
+        with pytest.raises(mc.MarginInputError, match="long_size and short_size"):
+            mc.hedge_mode_liquidation_price(0, 50_000, 0, 50_000, 1_000, 0.004, 0.004)
+
+    def test_order_cost_reserves_the_fee_to_close_at_the_bankruptcy_price(self):
+        margin, to_open, to_close, cost = mc.order_cost("long", 1, 50_000, 10, 0.00055)
+        assert (margin, to_open) == pytest.approx((5_000, 27.5))
+        assert to_close == pytest.approx(1 * 50_000 * (1 - 1 / 10) * 0.00055)  # 24.75
+        assert cost == pytest.approx(5_052.25)
+        _, _, short_close, _ = mc.order_cost("short", 1, 50_000, 10, 0.00055)
+        assert short_close == pytest.approx(1 * 50_000 * (1 + 1 / 10) * 0.00055)  # 30.25
+
+    def test_order_cost_refuses_a_taker_fee_above_one_percent(self):
+        with pytest.raises(mc.MarginInputError, match="taker_fee"):
+            mc.order_cost("long", 1, 50_000, 10, 0.02)

@@ -74,10 +74,22 @@ def test_binance_faq_maintenance_amount_arithmetic():
     assert (tier3.floor, tier3.mmr, tier3.maintenance_amount) == (600_000, 0.0065, 950)
 
 
-def test_bitget_folds_its_taker_fee_into_the_maintenance_rate():
+def test_bitget_folds_a_fixed_fee_rate_into_the_maintenance_rate():
+    """Bitget, "Bitget to update maintenance margin calculation for classic account futures": 330,000 x
+    (0.50 % + 0.06 %) = 1,848, "0.06% represents the transaction fee rate"; "Announcement on liquidation
+    risk management": "The liquidation fee rate is set at 0.0006"."""
     table = mc.tier_table("BTCUSDT", "bitget")
     assert table.maintenance_fee_rate == 0.0006
     assert table.maintenance_margin(100_000) == pytest.approx(100_000 * 0.0046)
+    assert "not the trader's own taker fee" in table.notes
+
+
+@pytest.mark.parametrize("taker_fee", [0.0, 0.0002, 0.0006, 0.001])
+def test_bitget_maintenance_margin_does_not_follow_the_traders_taker_fee(taker_fee):
+    """A VIP trader with a lower taker fee gets the same maintenance margin: the 0.06 % is fixed."""
+    account = mc.Account(10_000, exchange="bitget", taker_fee=taker_fee)
+    position = account.open("BTCUSDT", "long", 1, 50_000, leverage=10, mode="isolated")
+    assert account.maintenance_margin(position) == pytest.approx(50_000 * (0.004 + 0.0006))
 
 
 def test_vectorised_lookup_matches_tier_for():

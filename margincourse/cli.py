@@ -6,6 +6,7 @@
 ``margincourse grade``          grade submissions into a gradebook CSV and feedback files
 ``margincourse lab``            open JupyterLab on the course's start-here lesson
 ``margincourse links``          the Binder badge and the JupyterHub (nbgitpuller) link of a copy on GitHub
+``margincourse start``          copy the lessons and exercises into your own folder and open JupyterLab there
 
 Every figure comes from the same functions the lessons use.
 """
@@ -163,6 +164,13 @@ def build_parser():
     lab.add_argument("--dry-run", action="store_true", help="print the command instead of running it")
     lab.add_argument("lab_args", nargs=argparse.REMAINDER, help="further arguments for jupyter lab")
 
+    start = sub.add_parser("start", help="copy the course into your own folder and open JupyterLab there")
+    start.add_argument("folder", nargs="?", type=Path, default=Path("margincourse-course"),
+                       help="your course folder (default: ./margincourse-course); made if missing")
+    start.add_argument("--reset", metavar="NOTEBOOK", default=None,
+                       help="restore the course's copy of one notebook (yours is kept in backups/ first)")
+    start.add_argument("--no-browser", action="store_true", help="only prepare the folder; do not open JupyterLab")
+
     links = sub.add_parser("links", help="the Binder badge and nbgitpuller link of the course on GitHub")
     links.add_argument("--repo", default=None,
                        help="owner/name or the GitHub URL of the course (default: the origin remote)")
@@ -233,6 +241,24 @@ def _print_links(args, out):
         print(f"badge written to {args.update_readme}", file=out)
 
 
+def _start(args, out):
+    from .delivery import workspace
+
+    if args.reset is not None:
+        relative, backup = workspace.reset_notebook(args.folder, args.reset)
+        kept = f"; your copy is kept as {backup}" if backup else ""
+        print(f"restored {relative} from the course{kept}", file=out)
+    report = workspace.prepare_workspace(args.folder)
+    print(report.summary(), file=out)
+    command = lab_command(report.workspace)
+    if args.no_browser:
+        print(f"open it with: margincourse lab --course {report.workspace}", file=out)
+        return 0
+    import subprocess
+
+    return subprocess.call(command, cwd=report.workspace)
+
+
 def main(argv=None, out=None):
     out = out or sys.stdout
     args = build_parser().parse_args(argv)
@@ -270,6 +296,8 @@ def main(argv=None, out=None):
             return subprocess.call(command, cwd=course)
         elif args.command == "links":
             _print_links(args, out)
+        elif args.command == "start":
+            return _start(args, out)
         elif args.command == "grade":
             from .grading.grader import grade
 

@@ -40,10 +40,12 @@ def wheel(tmp_path_factory):
     # From a clean copy of the sources: a build/ folder left in the checkout by an earlier
     # build would otherwise slip its stale modules into the wheel.
     source = tmp_path_factory.mktemp("source")
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md"):
         shutil.copy(ROOT / name, source / name)
     shutil.copytree(ROOT / "margincourse", source / "margincourse",
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for folder in ("notebooks", "exercises", "solutions"):  # solutions/ too: the wheel must leave it out
+        shutil.copytree(ROOT / folder, source / folder, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(source)],
                    check=True, cwd=out)
@@ -56,6 +58,14 @@ def test_the_wheel_holds_every_subpackage_and_data_file(wheel):
     sources = {str(p.relative_to(ROOT)).replace(os.sep, "/") for p in (ROOT / "margincourse").rglob("*")
                if p.is_file() and "__pycache__" not in p.parts}
     assert sources - names == set()
+
+
+def test_the_wheel_carries_the_lessons_and_exercises_but_not_the_solutions(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    shipped = {n.removeprefix("margincourse/course_files/") for n in names if n.startswith("margincourse/course_files/")}
+    wanted = {f"{folder}/{p.name}" for folder in ("notebooks", "exercises") for p in (ROOT / folder).glob("*.ipynb")}
+    assert len(wanted) >= 15 and shipped == wanted
+    assert not any("solutions" in n for n in names)
 
 
 def test_the_installed_wheel_imports_every_module_and_runs_a_check(wheel, tmp_path):
@@ -79,3 +89,50 @@ def test_the_installed_wheel_imports_every_module_and_runs_a_check(wheel, tmp_pa
     assert report["tiers"] > 5
     assert report["style"].startswith(str(target))
     assert report["q1"] is True  # 1,000 - 0.03 BTC x 64,000 / 20 = 904 USDT, judged by the installed answer key
+
+
+KERNEL_PROBE = "import margincourse, sys; print(margincourse.__file__); print(sys.executable)"
+
+
+def test_start_from_the_installed_wheel_builds_a_workspace_that_runs(wheel, tmp_path):
+    """pip install the wheel, ``margincourse start --no-browser``, then run a lesson and an exercise there."""
+    nbclient = pytest.importorskip("nbclient")
+    import nbformat
+
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+                   check=True)
+    site_packages = [p for p in sys.path if p.endswith("site-packages") and Path(p).is_dir()]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "MARGINCOURSE"))}
+    env["PYTHONPATH"] = os.pathsep.join([str(target), *site_packages])
+    env["PYTHONNOUSERSITE"] = "1"
+    home = tmp_path / "learner"
+    home.mkdir()
+    done = subprocess.run([str(target / "bin" / "margincourse"), "start", "--no-browser"], cwd=home, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    workspace = home / "margincourse-course"
+    shipped = len(list((ROOT / "notebooks").glob("*.ipynb"))) + len(list((ROOT / "exercises").glob("*.ipynb")))
+    assert f"added {shipped} notebook(s)" in done.stdout
+    assert {p.name for p in (workspace / "exercises").glob("*.ipynb")} == {p.name for p in (ROOT / "exercises").glob("*.ipynb")}
+    assert not (workspace / "solutions").exists()
+    for relative in ("notebooks/01_initial_margin.ipynb", "exercises/ex01_initial_margin.ipynb"):
+        path = workspace / relative
+        notebook = nbformat.read(path, as_version=4)
+        notebook.cells.append(nbformat.v4.new_code_cell(KERNEL_PROBE))
+        client = nbclient.NotebookClient(notebook, timeout=180, kernel_name="python3",
+                                         resources={"metadata": {"path": str(path.parent)}})
+        old = dict(os.environ)
+        os.environ.clear()
+        os.environ.update(env)  # the kernel inherits the wheel's PYTHONPATH, not the checkout's
+        try:
+            client.execute()
+        finally:
+            os.environ.clear()
+            os.environ.update(old)
+        probe = notebook.cells[-1].outputs[0]["text"].splitlines()
+        assert probe[0].startswith(str(target)), probe   # the kernel ran the installed copy
+        errors = [o for c in notebook.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+        assert errors == []
+    progress = json.loads((workspace / ".margincourse_progress.json").read_text())
+    assert progress  # the exercise's checks recorded the learner's progress inside the workspace

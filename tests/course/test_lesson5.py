@@ -36,7 +36,7 @@ def _set_timed(dashboard, values):
 def test_dashboard_survives_every_corner_of_its_controls(dashboard):
     ranges = {name: _ends(control) for name, control in dashboard.controls.items()}
     corners = [dict(zip(ranges, values)) for values in itertools.product(*ranges.values())]
-    defaults = dict(doublings=5, leverage=10, budget=1_000, setup="cross")
+    defaults = dict(doublings=5, leverage=10, budget=1_000, setup="cross", copy_mode="fixed_ratio")
     for values in corners + [defaults]:
         readout, seconds = _set_timed(dashboard, values)
         text = " ".join(readout.values()).lower()
@@ -237,23 +237,103 @@ def test_questions_have_one_right_answer(index):
 # ----------------------------------------------------------------- the Going-deeper sections and the page
 
 
-def test_copy_modes_a_fixed_amount_does_not_double_and_can_lose_at_the_masters_take_profit():
+def test_copy_modes_table_a_fixed_amount_does_not_double_and_can_lose_at_the_masters_take_profit():
     table = lesson5.copy_modes_table()
-    proportional, fixed = table.index
+    assert list(table.index) == ["fixed ratio", "fixed amount", "multiplier"]
     ladder = lesson5.MASTER.ladder(60_000)
+    prices = ladder["price"].to_numpy()
     sizes = ladder["size (BTC)"].to_numpy()
-    assert table.loc[proportional, "position after the last add (BTC)"] == f"{sizes.sum():.4f}"
     # a fixed 10 USDT of margin at 10x: 100 USDT of BTC per order, in whole 0.0001 BTC contracts
-    fixed_sizes = np.floor(100 / (ladder["price"].to_numpy() * 0.0001) + 1e-9) * 0.0001
-    assert table.loc[fixed, "position after the last add (BTC)"] == f"{fixed_sizes.sum():.4f}"
+    fixed = np.floor(100 / (prices * 0.0001) + 1e-9) * 0.0001
+    # 0.01 x the master's own orders: 10,000 USDT of BTC first (1,666 contracts), doubling, each copy rounded down
+    multiplied = np.floor(0.01 * 1_666 * 2.0 ** np.arange(6) + 1e-9) * 0.0001
+    for mode, copied in (("fixed ratio", sizes), ("fixed amount", fixed), ("multiplier", multiplied)):
+        assert table.loc[mode, "position (BTC)"] == f"{copied.sum():.4f}"
+        assert table.loc[mode, "margin behind it (USDT)"] == f"{(copied * prices).sum() / 10:,.2f}"
+        assert table.loc[mode, "your orders (BTC)"] == " + ".join(f"{x:.4f}" for x in copied)
+    assert np.all(np.diff(fixed) < 0.0003)  # a fixed amount: about the same size each time
+    np.testing.assert_allclose(multiplied[1:] / multiplied[:-1], 2, rtol=0.04)  # a multiplier doubles
     take_profit = table.attrs["take_profit"]
-    entry = (fixed_sizes * ladder["price"]).sum() / fixed_sizes.sum()
+    entry = (fixed * prices).sum() / fixed.sum()
     column = [c for c in table.columns if c.startswith("at the master's take profit")][0]
-    assert table.loc[fixed, column] == f"{fixed_sizes.sum() * (take_profit - entry):+,.2f}"
-    assert table.loc[fixed, column].startswith("-")  # the lesson: the master's take profit closes your copy at a loss
-    assert table.loc[proportional, column].startswith("+")
+    assert table.loc["fixed amount", column] == f"{fixed.sum() * (take_profit - entry):+,.2f}"
+    assert table.loc["fixed amount", column].startswith("-")  # the master's take profit closes your copy at a loss
+    assert table.loc["fixed ratio", column].startswith("+") and table.loc["multiplier", column].startswith("+")
     text = repr(lesson5.copy_modes())
     assert text.startswith("Going deeper: ") and "Fixed Amount" in text and "multiplier" in text
+    for source in ("How to Use Copy Trading on Binance Futures?", "Binance Copy Trading Rules",
+                   "Bitget copy trading: Follower's margin (Copy mode)",
+                   "Copy traders: Introduction to proportional copy trading",
+                   "How to Get Started With Copy Trading (Followers)"):
+        assert source in text, source
+
+
+def test_copy_modes_outcomes_are_the_engines_and_the_section_says_what_they_show():
+    frame = lesson5.copy_modes_outcomes()
+    runs = {mode: lesson5.monte_carlo(copy_mode=mode) for mode in lesson5.COPY_MODES}
+    for mode, label in lesson5.COPY_MODES.items():
+        for setup in ("cross", "isolated"):
+            s = runs[mode][setup].summary()
+            assert frame.loc[f"{label}, {setup}", "median final balance"] == f"{s['median final equity']:,.2f}"
+    ratio, amount, multiplier = (runs[m] for m in ("fixed_ratio", "fixed_amount", "multiplier"))
+    # the multiplier doubles like the fixed ratio: the trap is the same
+    assert multiplier["cross"].summary()["P(lose the whole account)"] > 0.1
+    assert ratio["cross"].summary()["P(lose the whole account)"] > 0.1
+    # "the cross copy was not liquidated on any of these paths ... fewer cycles win and the wins are small ...
+    # the worst account still ended more than 100 USDT down, one small losing cycle at a time"
+    cross = amount["cross"]
+    assert cross.paths["liquidations"].sum() == 0
+    assert cross.summary()["win rate"] < ratio["cross"].summary()["win rate"]
+    assert cross.summary()["average win"] < ratio["cross"].summary()["average win"] / 2
+    assert cross.summary()["worst final equity"] < 900 and cross.paths["worst_trade"].min() > -50
+    # "in isolated mode ... liquidated more often, each time for less"
+    assert amount["isolated"].paths["liquidations"].mean() > ratio["isolated"].paths["liquidations"].mean()
+    assert amount["isolated"].paths["worst_trade"].min() > ratio["isolated"].paths["worst_trade"].min() / 5
+    # the simulations and summaries take the mode: the same settings as the engine's, mode included
+    settings = lesson5.setups(copy_mode="multiplier")["isolated"]
+    assert settings.copy_mode == "multiplier" and settings.copy_multiplier == 0.01
+    table = lesson5.summary_table(copy_mode="fixed_amount").frame
+    assert table.loc["cross", "lost the whole account"] == "none of the 1,000"
+
+
+def test_a_bad_copy_mode_is_refused_naming_copy_mode():
+    for call in (lambda: lesson5.setups(copy_mode="proportional"), lambda: lesson5.master_for("fixed"),
+                 lambda: lesson5.monte_carlo(copy_mode="ratio"), lambda: lesson5.cycle_margin(5, 10, "amount")):
+        with pytest.raises(mc.MarginInputError, match="copy_mode must be 'fixed_ratio' or 'fixed_amount' or"):
+            call()
+    with pytest.raises(mc.MarginInputError, match="copy modes"):
+        lesson5.lab_numbers(5, 10, 1_000, "cross", "proportional")
+
+
+def test_the_lab_bench_shows_what_its_copy_mode_item_says(dashboard):
+    """Try-this item 4: cross, 1,000: a fixed amount stops doubling, loses no account, wins fewer copies;
+    a multiplier doubles like the fixed ratio."""
+    ratio = lesson5.lab_numbers(5, 10, 1_000, "cross", "fixed_ratio")
+    amount = lesson5.lab_numbers(5, 10, 1_000, "cross", "fixed_amount")
+    multiplier = lesson5.lab_numbers(5, 10, 1_000, "cross", "multiplier")
+    assert ratio["lost"] > 0 and amount["lost"] == 0 and multiplier["lost"] > 0
+    assert amount["win_rate"] < ratio["win_rate"]
+    assert abs(multiplier["lost"] - ratio["lost"]) <= 0.03
+    total_ratio, last_ratio = lesson5.cycle_margin(5, 10, "fixed_ratio")
+    total_amount, last_amount = lesson5.cycle_margin(5, 10, "fixed_amount")
+    assert last_ratio > 20 * last_amount and total_amount < 10 * 6 + 1
+    readout = dashboard.set(doublings=5, leverage=10, budget=1_000, setup="cross", copy_mode="fixed_amount")
+    assert readout["your copy mode"].startswith("fixed amount: 10 USDT of margin per order")
+    assert readout["one full cycle as BTC falls"] == f"{total_amount:,.2f} USDT of margin, the last order " \
+                                                       f"{last_amount:,.2f} USDT"
+    assert readout["lost the whole account"] == "none of the 100 paths"
+    readout = dashboard.set(copy_mode="multiplier")
+    assert "10,000 USDT of BTC on its account" in readout["master"]
+    dashboard.set(copy_mode="fixed_ratio")
+
+
+def test_lab_numbers_in_each_copy_mode_are_the_engines():
+    for mode in ("fixed_amount", "multiplier"):
+        numbers = lesson5.lab_numbers(doublings=3, leverage=20, budget=250, setup="isolated", copy_mode=mode)
+        settings = lesson5.setups(20, 250, cross_budget=250, copy_mode=mode)["isolated"]
+        result = ct.simulate(lesson5.lab_paths(), lesson5.master_for(mode, 3), settings, every=24)
+        np.testing.assert_allclose(numbers["final"], result.paths["final_equity"], atol=1e-9)
+        assert numbers["liquidations"] == pytest.approx(result.paths["liquidations"].mean())
 
 
 def test_going_deeper_sections_render_collapsed_and_read_whole():

@@ -21,14 +21,15 @@ from ...basics.errors import MarginInputError
 from ..plots import COLORS, Picture, new_figure, styled, usdt_axis
 from ..widgets import Dashboard, Question, choice, leverage_slider
 from .lesson5_deeper import (  # the Going-deeper sections and their tables
-    copy_modes, copy_modes_table, example_story, fatal_cycle, last_cycle, leverage_section, leverage_table, stop_loss_overshoot,
-    stop_loss_section,
+    copy_modes, copy_modes_outcomes, copy_modes_table, example_story, fatal_cycle, last_cycle, leverage_section,
+    leverage_table, stop_loss_overshoot, stop_loss_section,
 )
 from .reading import Items, Table, paths_text
 from .lesson5_model import (  # the model, importable from the lesson as before
-    BANDS, BUDGET, LAB_BUDGETS, LAB_DOUBLINGS, LAB_LEVERAGES, LAB_PATHS, LEVERAGE, LIQUIDATION_FEE, MASTER,
-    N_CANDLES, N_PATHS, SEED, SETUPS, SLIPPAGE, START, START_PRICE, SYMBOL, TAKER_FEE,
-    axis_top, example_path, example_run, lab_grid, lab_numbers, lab_paths, monte_carlo, paths, setups,
+    BANDS, BUDGET, COPY_AMOUNT, COPY_MODES, COPY_MULTIPLIER, LAB_BUDGETS, LAB_DOUBLINGS, LAB_LEVERAGES, LAB_PATHS,
+    LEVERAGE, LIQUIDATION_FEE, MASTER, MASTER_OWN_FIRST_ORDER, N_CANDLES, N_PATHS, SEED, SETUPS, SLIPPAGE, START,
+    START_PRICE, SYMBOL, TAKER_FEE, axis_top, copy_mode_settings, cycle_margin, example_path, example_run, lab_grid,
+    lab_numbers, lab_paths, master_for, monte_carlo, paths, setups,
 )
 
 _SETUP_COLORS = {"cross": COLORS["cross"], "isolated": COLORS["isolated"],
@@ -131,16 +132,17 @@ def follower_table(leverage=LEVERAGE, budget=BUDGET):
 # ----------------------------------------------------------------- the Monte Carlo
 
 
-def summary_table(leverage=LEVERAGE, budget=BUDGET):
-    """The distribution of outcomes of each setup, in the numbers the lesson discusses (a :class:`Table`).
+def summary_table(leverage=LEVERAGE, budget=BUDGET, copy_mode="fixed_ratio"):
+    """The distribution of outcomes of each setup in ``copy_mode``, in the numbers the lesson discusses
+    (a :class:`Table`).
 
     For ``cross`` (the whole account is its budget) the column "lost more than the budget"
     shows "-": losing more than the whole account cannot happen, so a 0 there would
     hide the paths that lost everything (the column before counts those).
     """
     rows = {}
-    chosen = setups(leverage, budget)
-    for name, result in monte_carlo(leverage, budget).items():
+    chosen = setups(leverage, budget, copy_mode=copy_mode)
+    for name, result in monte_carlo(leverage, budget, copy_mode).items():
         s = result.summary()
         # with the whole account as the budget, "more than the budget" cannot happen: read the column before
         whole = chosen[name].budget_per_trader is None
@@ -161,13 +163,14 @@ def summary_table(leverage=LEVERAGE, budget=BUDGET):
 
 
 @styled
-def outcome_figure(leverage=LEVERAGE, budget=BUDGET):
-    """One panel per setup: a fan chart of the account's equity over time, and the final balances beside it.
+def outcome_figure(leverage=LEVERAGE, budget=BUDGET, copy_mode="fixed_ratio"):
+    """One panel per setup (copied in ``copy_mode``): a fan chart of the account's equity over time, and the
+    final balances beside it.
 
     The four panels are two by two, each fan chart with a histogram of the final balance
     on its right (the same equity axis); the legend sits below the panels, off the data.
     """
-    results = monte_carlo(leverage, budget)
+    results = monte_carlo(leverage, budget, copy_mode)
     figure, axes = new_figure(2, 4, figsize=(10, 5.9), sharey=True,
                               gridspec_kw={"width_ratios": [3, 1.1, 3, 1.1]})
     top = axis_top(max(np.percentile(r.equity, 95, axis=0).max() for r in results.values()))
@@ -201,7 +204,8 @@ def outcome_figure(leverage=LEVERAGE, budget=BUDGET):
         usdt_axis(row[0].yaxis)
     handles, labels = axes[0, 0].get_legend_handles_labels()
     figure.legend(handles, labels, loc="outside lower center", ncols=3, fontsize=10)
-    figure.suptitle(f"The same master, copied four ways: {number(N_PATHS)} simulated paths of 90 days, "
+    mode = "" if copy_mode == "fixed_ratio" else f" ({COPY_MODES[copy_mode]})"
+    figure.suptitle(f"The same master, copied four ways{mode}: {number(N_PATHS)} simulated paths of 90 days, "
                     "final balances on the right", fontweight="bold", fontsize=12)
     return Picture(figure, "Fan charts (percentile bands of equity over time) with histograms of the final balance, "
                            "for " + ", ".join(results))
@@ -319,12 +323,32 @@ def _options_slider(description, options, value, unit=""):
     )
 
 
-def _readout(g, doublings, leverage, budget, setup):
-    settings = setups(leverage, budget, cross_budget=budget)[setup]
+_MODE_BUTTONS = [("fixed ratio", "fixed_ratio"), (f"fixed amount ({number(COPY_AMOUNT)} USDT)", "fixed_amount"),
+                 (f"multiplier ({number(COPY_MULTIPLIER)}x)", "multiplier")]
+
+
+def _mode_texts(doublings, copy_mode):
+    """The readout's words for a copy mode: ``(your copy mode, the master's rule)``."""
+    rule = f"doubles down up to {int(doublings)} times, 5 % apart"
+    return {
+        "fixed_ratio": ("fixed ratio: the master's orders scaled to you (they double)",
+                        f"{rule}; first order {number(MASTER.first_order)} USDT of BTC for you"),
+        "fixed_amount": (f"fixed amount: {number(COPY_AMOUNT)} USDT of margin per order (they do not double)", rule),
+        "multiplier": (f"multiplier: {number(COPY_MULTIPLIER)} x the master's quantity (they double)",
+                       f"{rule}; first order {number(MASTER_OWN_FIRST_ORDER)} USDT of BTC on its account"),
+    }[copy_mode]
+
+
+def _readout(g, doublings, leverage, budget, setup, copy_mode="fixed_ratio"):
+    settings = setups(leverage, budget, cross_budget=budget)[setup]  # described without the mode: its own row
     ratio = -g["average_loss"] / g["average_win"] if g["average_win"] > 0 and g["average_loss"] < 0 else None
+    total, last = cycle_margin(int(doublings), leverage, copy_mode)
+    mode, master = _mode_texts(doublings, copy_mode)
     return {
         "your setup": settings.describe(),
-        "master": f"first order 100 USDT, doubles down up to {int(doublings)} times, 5 % apart",
+        "your copy mode": mode,
+        "master": master,
+        "one full cycle as BTC falls": f"{usdt(total)} of margin, the last order {usdt(last)}",
         "lost the whole account": paths_text(g["lost"], LAB_PATHS),
         "lost more than the budget": paths_text(g["over_budget"], LAB_PATHS) if budget < START else "-",
         "median final balance": usdt(np.median(g["final"])),
@@ -338,8 +362,10 @@ def _readout(g, doublings, leverage, budget, setup):
 
 
 @styled
-def dashboard(doublings=MASTER.doublings, leverage=LEVERAGE, budget=int(START), setup="cross"):
-    """Four controls: the master's doublings, your leverage, your budget for the trader, your margin setup."""
+def dashboard(doublings=MASTER.doublings, leverage=LEVERAGE, budget=int(START), setup="cross",
+              copy_mode="fixed_ratio"):
+    """Five controls: the master's doublings, your leverage, your budget for the trader, your margin setup
+    and your copy mode (fixed ratio, a fixed amount of margin per order, or a multiplier of the master's size)."""
     grid, days, top = lab_grid()
     controls = {
         "doublings": leverage_slider(doublings, high=LAB_DOUBLINGS[-1], low=LAB_DOUBLINGS[0],
@@ -347,6 +373,7 @@ def dashboard(doublings=MASTER.doublings, leverage=LEVERAGE, budget=int(START), 
         "leverage": _options_slider("your leverage", LAB_LEVERAGES, leverage, unit="x"),
         "budget": _options_slider("budget per trader (USDT)", LAB_BUDGETS, budget),
         "setup": choice("margin mode", list(SETUPS), setup),
+        "copy_mode": choice("copy mode", _MODE_BUTTONS, copy_mode),
     }
     figure, (fan, hist) = new_figure(1, 2, figsize=(10, 4.6), sharey=True, gridspec_kw={"width_ratios": [3, 1]})
     zero = np.zeros_like(days)
@@ -373,21 +400,23 @@ def dashboard(doublings=MASTER.doublings, leverage=LEVERAGE, budget=int(START), 
     hist.set_xlabel("% of paths")
     hist.set_title("final balance")
 
-    def update(doublings, leverage, budget, setup):
-        g = lab_numbers(doublings, leverage, budget, setup)
+    def update(doublings, leverage, budget, setup, copy_mode):
+        g = lab_numbers(doublings, leverage, budget, setup, copy_mode)
         bands = g["bands"]
         outer.set_data(days, bands[0], bands[4])
         inner.set_data(days, bands[1], bands[3])
         median.set_ydata(bands[2])
         counts, _ = np.histogram(np.clip(g["final"], 0, top - 1e-9), edges)
         histogram.set_data(counts / LAB_PATHS * 100, edges)
-        return _readout(g, doublings, leverage, budget, setup)
+        return _readout(g, doublings, leverage, budget, setup, copy_mode)
 
     return Dashboard(
         "The copy-trading trap: copy a martingale master your way", controls, figure, update,
         animated=[outer, inner, median, histogram],
         note=f"1,000 USDT account; {LAB_PATHS} simulated paths of 90 days, computed once for every position of the "
-             "controls. The budget also limits order sizes in cross mode; there a loss is not capped by it.",
+             "controls. The budget also limits order sizes in cross mode; there a loss is not capped by it. Copy "
+             f"modes: the master's orders scaled to you; {number(COPY_AMOUNT)} USDT of margin per order; or "
+             f"{number(COPY_MULTIPLIER)} x the master's own orders.",
     )
 
 

@@ -3,7 +3,8 @@
 Each function returns a :class:`~.reading.Deeper` (a ``<details>`` section with its text and
 tables); the tables behind them are plain functions too, which the tests check:
 
-* :func:`copy_modes`: the falling ladder copied in proportion and with a fixed amount per order;
+* :func:`copy_modes`: the exchanges' copy modes, the falling ladder copied in each (:func:`copy_modes_table`)
+  and the Monte Carlo in each (:func:`copy_modes_outcomes`);
 * :func:`last_cycle`: the example path in numbers (:func:`example_story`), and the cross copy's last cycle
   on it, order by order (:func:`fatal_cycle`);
 * :func:`stop_loss_section`: what the stop-loss copies lost beyond the budget (:func:`stop_loss_overshoot`);
@@ -17,85 +18,120 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ...basics.formatting import money, number, usdt
+from ...basics.formatting import money, number, percent, usdt
 from ...engine import formulas
 from ...engine.account import Account
-from ...engine.specs import contract
+from ...engine import copytrading as ct
 from .lesson5_model import (
-    BUDGET, LAB_LEVERAGES, LAB_PATHS, LEVERAGE, MASTER, N_PATHS, START, START_PRICE, SYMBOL, example_path, example_run,
-    lab_numbers, monte_carlo,
+    BUDGET, COPY_AMOUNT, COPY_MODES, COPY_MULTIPLIER, LAB_LEVERAGES, LAB_PATHS, LEVERAGE, MASTER,
+    MASTER_OWN_FIRST_ORDER, N_PATHS, START, START_PRICE, SYMBOL, copy_mode_settings, example_path, example_run,
+    lab_numbers, master_for, monte_carlo,
 )
 from .reading import Deeper, Table, paths_text
-
-FIXED_MARGIN = 10.0  # USDT of margin per copied order: 100 USDT of BTC at 10x, the master's first order scaled
-
 
 # ----------------------------------------------------------------- copy modes
 
 
-def copy_modes_table(fixed_margin=FIXED_MARGIN, leverage=LEVERAGE, start_price=START_PRICE, master=MASTER):
-    """The master's falling ladder copied two ways, through :class:`margincourse.Account`.
+def copy_modes_table(leverage=LEVERAGE, start_price=START_PRICE):
+    """The master's falling ladder copied in each copy mode, through :class:`margincourse.Account`.
 
-    * in proportion (the lesson's model; a multiplier of the master's size behaves the same):
-      every order is the master's, scaled, so each add doubles;
-    * a fixed amount per order: each copied order has ``fixed_margin`` USDT of margin at
-      ``leverage``, so each add is the same size (whole contracts of the BTCUSDT contract).
-
-    Each copy holds every order of the ladder; the table shows the position after the last
-    add, its loss at that price, and the result if BTC then rises to the master's take
-    profit (5 % above the *master's* average entry).
+    Each mode's order sizes come from :func:`margincourse.engine.copytrading.copy_order_sizes`
+    (a fixed ratio: the master's orders scaled to you, each add doubling; a fixed amount:
+    :data:`COPY_AMOUNT` USDT of margin at ``leverage`` per order, in whole contracts; a
+    multiplier: :data:`COPY_MULTIPLIER` times the master's own orders, each rounded down to
+    whole contracts). Each copy holds every order of the ladder; the table shows the position
+    after the last add, the margin behind it, its loss at that price, and the result if BTC
+    then rises to the master's take profit (5 % above the *master's* average entry).
     """
-    ladder = master.ladder(start_price)
-    step = contract(SYMBOL).contract_size
-    fixed_sizes = np.floor(fixed_margin * leverage / (ladder["price"].to_numpy() * step) + 1e-9) * step
-    sizes = {"in proportion (doubles with the master)": ladder["size (BTC)"].to_numpy(),
-             f"a fixed amount per order ({usdt(fixed_margin, 0)} of margin at {number(leverage)}x)": fixed_sizes}
-    master_entry = (ladder["price"] * ladder["size (BTC)"]).sum() / ladder["size (BTC)"].sum()
-    take_profit = formulas.round_to_tick(master_entry * (1 + master.take_profit), 0.1)
-    last = float(ladder["price"].iloc[-1])
     rows = []
-    for label, copied in sizes.items():
+    for mode, label in COPY_MODES.items():
+        master = master_for(mode)
+        ladder = master.ladder(start_price)
+        prices = ladder["price"].to_numpy()
+        settings = ct.FollowerSettings(leverage=leverage, budget_per_trader=None, **copy_mode_settings(mode))
+        sizes = ct.copy_order_sizes(settings, master.order_sizes(prices[0]), prices)
+        master_entry = float((prices * ladder["size (BTC)"]).sum() / ladder["size (BTC)"].sum())
+        take_profit = formulas.round_to_tick(master_entry * (1 + master.take_profit), 0.1)
         account = Account(1_000_000)  # deep enough: only the position matters here
-        for price, size in zip(ladder["price"], copied):
-            position = account.open(SYMBOL, "long", round(float(size), 8), float(price), leverage=1, mode="cross")
+        for price, size in zip(prices, sizes):
+            position = account.open(SYMBOL, "long", round(float(size), 8), float(price), leverage=leverage,
+                                    mode="cross")
+        last = float(prices[-1])
         rows.append({
-            "copy": label,
-            "position after the last add (BTC)": money(position.size, 4),
-            "its value (USDT)": money(position.size * last),
+            "copy mode": label,
+            "your orders (BTC)": " + ".join(money(x, 4) for x in sizes),
+            "position (BTC)": money(position.size, 4),
+            "margin behind it (USDT)": money((sizes * prices).sum() / leverage),
             "average entry": money(position.entry_price),
             f"loss at {money(last, 1)} (USDT)": money(-account.unrealized_pnl(position, last)),
             f"at the master's take profit, {money(take_profit, 1)} (USDT)":
                 money(account.unrealized_pnl(position, take_profit), sign=True),
         })
-    table = pd.DataFrame(rows).set_index("copy")
+    table = pd.DataFrame(rows).set_index("copy mode")
     table.attrs.update(take_profit=take_profit, master_entry=master_entry)
     return table
 
 
-def copy_modes(fixed_margin=FIXED_MARGIN, leverage=LEVERAGE):
-    """Copy modes on the exchanges, and the martingale copied with a fixed amount per order (a :class:`Deeper`)."""
-    table = copy_modes_table(fixed_margin, leverage)
+def copy_modes_outcomes(leverage=LEVERAGE, budget=BUDGET):
+    """The Monte Carlo of the lesson (1,000 paths, 90 days) in each copy mode: cross with the whole
+    account and isolated with ``budget`` for the trader, one row each (a DataFrame of texts)."""
+    rows = {}
+    for mode, label in COPY_MODES.items():
+        results = monte_carlo(leverage, budget, mode)
+        for setup in ("cross", "isolated"):
+            result = results[setup]
+            s, p = result.summary(), result.paths
+            rows[f"{label}, {setup}"] = {
+                "lost the whole account": paths_text(s["P(lose the whole account)"], N_PATHS, paths_word=""),
+                "worst final balance": money(s["worst final equity"]),
+                "median final balance": money(s["median final equity"]),
+                "copied trades won": percent(s["win rate"], 1),
+                "average win / average loss": f"{money(s['average win'])} / {money(s['average loss'])}",
+                "worst copied cycle": money(p["worst_trade"].min()),
+                "liquidations per path": money(p["liquidations"].mean()),
+            }
+    frame = pd.DataFrame(rows).T
+    frame.index.name = f"{number(N_PATHS)} paths, {number(leverage)}x"
+    return frame
+
+
+def copy_modes(leverage=LEVERAGE, budget=BUDGET):
+    """Copy modes on the exchanges, and the martingale copied in each of them (a :class:`Deeper`)."""
     return Deeper(
-        "copy modes: in proportion, by a multiplier, or a fixed amount per order",
-        "This lesson copies **in proportion**: each of the master's orders, scaled to your account. Exchanges "
-        "offer other ways to size a copy. Binance (*How to Use Copy Trading on Binance Futures?*) offers "
-        "**Fixed Ratio** (you set a total investment and the system copies in proportion) and **Fixed Amount** "
-        "(a fixed amount per trade, the margin of each order). Bitget (*Bitget copy trading: Follower's margin "
-        "(Copy mode)*) offers a **fixed amount** (the margin per copy trade), a **multiplier** of the trader's "
-        "trades and a **fixed quantity**. OKX (*Copy traders: Introduction to proportional copy trading*) "
-        "applies a **multiplier** to the lead trader's order value. The follower also chooses a leverage and a "
-        "margin mode (Binance: the lead trader's, or a fixed leverage from 1x to 10x and a fixed cross or "
-        "isolated mode).",
-        "With a multiplier, your orders still double when the master's do. With a **fixed amount per order** "
-        "they do not: every add is the same size, and the position grows one order at a time. The falling "
-        "ladder of the first table, copied both ways at "
-        f"{number(leverage)}x ({usdt(fixed_margin, 0)} of margin per order is {usdt(fixed_margin * leverage, 0)} "
-        "of BTC, the master's first order scaled to you):",
-        Table(table),
-        "The fixed-amount copy holds far less when the fall comes, so the trap is smaller. But its average "
-        "entry falls more slowly than the master's, so the master's take profit, 5 % above *the master's* "
-        "average, can close your copy at a loss: the master wins the cycle, and you lose it. Neither way of "
-        "sizing makes a martingale safe; the cap still comes from a budget and isolated margin.",
+        "copy modes: a fixed ratio, a fixed amount per order, or a multiplier",
+        "Exchanges size a copy in different ways. Binance (*How to Use Copy Trading on Binance Futures?*) offers "
+        "**Fixed Ratio** (you set a total investment and the system copies trades proportionally) and **Fixed "
+        "Amount** (a fixed amount per trade; its cost per order is the margin per order); in Fixed Ratio your "
+        "order's cost is the lead trader's order cost over the lead trader's margin balance, times your margin "
+        "balance (*Binance Copy Trading Rules*). Bitget (*Bitget copy trading: Follower's margin (Copy mode)*) "
+        "offers a **fixed amount** (the margin cost per copy trade), a **multiplier** (\"a multiplier "
+        "relationship between each copied trade and the trader's trades\") and a **fixed quantity**. OKX "
+        "(*Copy traders: Introduction to proportional copy trading*) applies a **multiplier** to the lead "
+        "trader's order value. Bybit has you choose a copy mode when you start, and it cannot be changed while "
+        "you copy (*How to Get Started With Copy Trading (Followers)*). You also choose your own leverage and "
+        "margin mode (Binance: the lead trader's, or a fixed leverage from 1x to 10x and cross or isolated).",
+        f"The lab bench models three. **Fixed ratio** (the lesson's default): the master's orders scaled to you, "
+        f"{usdt(MASTER.first_order, 0)} of BTC first, each add doubling (the ratio is fixed at the start; on "
+        f"Binance it follows your margin balance). **Fixed amount**: {usdt(COPY_AMOUNT, 0)} of margin per order, "
+        f"so {usdt(COPY_AMOUNT * leverage, 0)} of BTC at {number(leverage)}x: the leverage sets your size. "
+        f"**Multiplier**: {number(COPY_MULTIPLIER)} times the master's own *quantity* (its first order is "
+        f"{usdt(MASTER_OWN_FIRST_ORDER, 0)} of BTC), each order rounded down to whole contracts. Your margin is "
+        "your size at your own leverage, not the multiplier times the master's margin. The falling ladder, "
+        f"copied each way at {number(leverage)}x:",
+        Table(copy_modes_table(leverage)),
+        "A multiplier doubles with the master, like a fixed ratio. A **fixed amount per order does not**: every "
+        "add is about the same size, so the copy holds far less at the bottom. But its average entry falls more "
+        "slowly than the master's, so the master's take profit, 5 % above *the master's* average, can close "
+        f"your copy at a loss: the master wins the cycle, and you lose it. Over the {number(N_PATHS)} paths, "
+        f"cross with the whole account and isolated with a {usdt(budget, 0)} budget:",
+        Table(copy_modes_outcomes(leverage, budget)),
+        "With a fixed amount the cross copy was not liquidated on any of these paths, but the martingale's edge "
+        "goes too: fewer cycles win and the wins are small, so the worst account still ended more than "
+        f"{usdt(budget, 0)} down, one small losing cycle at a time. In isolated mode each "
+        f"fixed-amount position stays at about {number(leverage)}x all the way down (every add brings its own "
+        "margin), so it is liquidated more often, each time for less. No mode is a cap: a fixed amount limits "
+        "the margin per order, not how many orders or cycles you copy. The cap still comes from a budget and "
+        "isolated margin.",
     )
 
 
@@ -255,7 +291,8 @@ def leverage_section(doublings=MASTER.doublings, budget=int(BUDGET)):
     """Why the leverage slider acts so differently in the two modes (a :class:`Deeper`)."""
     return Deeper(
         "what the leverage slider does",
-        "In this lesson's copy the copy ratio fixes the size of every order: the master's first order is "
+        "In this lesson's copy (a fixed ratio) the copy ratio fixes the size of every order: the master's first "
+        "order is "
         f"{usdt(MASTER.first_order, 0)} of BTC for you, whatever your leverage. Your leverage only decides how much "
         "initial margin each copied order needs, notional / leverage. That is why it acts so differently in the "
         "two modes:",
@@ -268,7 +305,9 @@ def leverage_section(doublings=MASTER.doublings, budget=int(BUDGET)):
         "buckets, each liquidated by a smaller dip: more liquidations, each of them smaller (and more of the "
         "orders fit in the budget, so fewer are skipped).",
         "This is not lesson 6's *Mistake 2*, where the margin is fixed and the leverage scales the size of the "
-        "position: here the size is fixed, and the leverage scales the margin. The lab bench's numbers, for every "
-        "leverage it offers:",
+        "position: here the size is fixed, and the leverage scales the margin. With a **fixed amount** per order "
+        f"(the copy-mode control) it is the other way round: {usdt(COPY_AMOUNT, 0)} of margin per order at 50x is "
+        f"{usdt(COPY_AMOUNT * 50, 0)} of BTC. The lab bench's numbers in the fixed ratio, for every leverage it "
+        "offers:",
         Table(leverage_table(doublings, budget)),
     )

@@ -7,6 +7,7 @@
 ``margincourse lab``            open JupyterLab on the course's start-here lesson
 ``margincourse links``          the Binder badge and the JupyterHub (nbgitpuller) link of a copy on GitHub
 ``margincourse start``          copy the lessons and exercises into your own folder and open JupyterLab there
+``margincourse doctor``         check the setups that break widgets and figures, and print the fixes
 
 Every figure comes from the same functions the lessons use.
 """
@@ -170,6 +171,7 @@ def build_parser():
     start.add_argument("--reset", metavar="NOTEBOOK", default=None,
                        help="restore the course's copy of one notebook (yours is kept in backups/ first)")
     start.add_argument("--no-browser", action="store_true", help="only prepare the folder; do not open JupyterLab")
+    sub.add_parser("doctor", help="check the kernel, widget versions, matplotlib backend and JupyterLab")
 
     links = sub.add_parser("links", help="the Binder badge and nbgitpuller link of the course on GitHub")
     links.add_argument("--repo", default=None,
@@ -298,6 +300,12 @@ def main(argv=None, out=None):
             _print_links(args, out)
         elif args.command == "start":
             return _start(args, out)
+        elif args.command == "doctor":
+            from .delivery import doctor
+
+            text, status = doctor.report(doctor.examine())
+            print(text, file=out)
+            return status
         elif args.command == "grade":
             from .grading.grader import grade
 

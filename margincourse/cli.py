@@ -6,6 +6,8 @@
 ``margincourse grade``          grade submissions into a gradebook CSV and feedback files
 ``margincourse lab``            open JupyterLab on the course's start-here lesson
 ``margincourse links``          the Binder badge and the JupyterHub (nbgitpuller) link of a copy on GitHub
+``margincourse export``         the gradebook as a Canvas, Moodle or plain CSV grade import file
+``margincourse report``         per question: mean points, share fully right, the named mistakes; charts and a page
 ``margincourse start``          copy the lessons and exercises into your own folder and open JupyterLab there
 ``margincourse doctor``         check the setups that break widgets and figures, and print the fixes
 
@@ -160,6 +162,19 @@ def build_parser():
                             "(auto: when bwrap works here; on: refuse to grade without it)")
     grade.add_argument("--memory-limit", type=int, default=None, metavar="MIB",
                        help="memory limit of each sandboxed kernel in MiB (default 4096)")
+    export = sub.add_parser("export", help="the gradebook in Canvas's or Moodle's grade import layout")
+    export.add_argument("gradebook", type=Path, help="the gradebook CSV that grade wrote, or the .sqlite beside it")
+    export.add_argument("--format", required=True, choices=("canvas", "moodle", "csv"))
+    export.add_argument("--out", type=Path, default=None, help="the file to write (default: GRADEBOOK-FORMAT.csv)")
+    export.add_argument("--assignment-id", action="append", default=[], metavar="EXERCISE=ID",
+                        help="Canvas: the assignment's id in Canvas for an exercise (repeatable)")
+    export.add_argument("--identifier", choices=("idnumber", "email"), default="idnumber",
+                        help="Moodle: the column that finds the user (ID number, or e-mail from the roster)")
+
+    report = sub.add_parser("report", help="per-question statistics, named mistakes and charts of a graded class")
+    report.add_argument("gradebook", type=Path, help="the gradebook CSV that grade wrote, or the .sqlite beside it")
+    report.add_argument("--out", type=Path, default=None, help="the folder to write (default: GRADEBOOK-report/)")
+
     lab = sub.add_parser("lab", help="open JupyterLab on the course's start-here lesson")
     lab.add_argument("--course", type=Path, default=None, help="the course folder (default: found from here)")
     lab.add_argument("--dry-run", action="store_true", help="print the command instead of running it")
@@ -296,6 +311,19 @@ def main(argv=None, out=None):
             import subprocess
 
             return subprocess.call(command, cwd=course)
+        elif args.command == "export":
+            from .grading import export
+
+            text = export.export_text(export.load_totals(args.gradebook), args.format,
+                                      assignment_ids=export.parse_assignment_ids(args.assignment_id),
+                                      identifier=args.identifier)
+            target = args.out or export.default_export_path(args.gradebook, args.format)
+            write_atomically(target, text)
+            print(f"{args.format} export written to {target}", file=out)
+        elif args.command == "report":
+            from .grading.report import report_for
+
+            print(f"class report written to {report_for(args.gradebook, args.out)}", file=out)
         elif args.command == "links":
             _print_links(args, out)
         elif args.command == "start":

@@ -753,7 +753,7 @@ def lesson_notebook(number):
     return found[0].relative_to(REPO).as_posix() if found else None
 
 
-LESSONS = (1, 2, 3, 4, 5, 6, 7)   # the lessons with a dashboard and a question (test_lessons.py)
+LESSONS = (1, 2, 3, 4, 5, 6, 7, 8)   # the lessons with a dashboard and a question (test_lessons.py)
 
 
 def course_notebooks():

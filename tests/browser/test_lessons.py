@@ -1,4 +1,4 @@
-"""Lessons 1-7 in JupyterLab in headless Chromium: Run All Cells, then what a learner sees.
+"""Lessons 1-8 in JupyterLab in headless Chromium: Run All Cells, then what a learner sees.
 
 For each lesson notebook (``notebooks/0N_*.ipynb``; a lesson not written yet is skipped):
 every cell runs without an error output, the dashboard shows its sliders and its figure,

@@ -22,18 +22,18 @@ TERMS = [
 
 
 
-def test_course_map_has_lessons_0_to_7():
+def test_course_map_has_lessons_0_to_8():
     table = lesson0.course_map()
-    assert [row["lesson"] for row in table.rows] == list(range(8))
+    assert [row["lesson"] for row in table.rows] == list(range(9))
     assert [row["title"] for row in table.rows] == [
         "Start here", "Initial margin", "Maintenance margin", "Liquidation", "Cross vs isolated",
-        "The copy-trading trap", "Choosing a mode", "Beyond crypto",
+        "The copy-trading trap", "Choosing a mode", "Beyond crypto", "Funding: the cost of holding",
     ]
     markdown = table._repr_markdown_()
-    assert markdown.count("\n") == 8 + 1  # header, rule, 8 rows
+    assert markdown.count("\n") == 9 + 1  # header, rule, 9 rows
     assert "[02_maintenance_margin.ipynb](02_maintenance_margin.ipynb)" in markdown
     assert "[ex02_maintenance_margin.ipynb](../exercises/ex02_maintenance_margin.ipynb)" in markdown
-    assert markdown.count("](../exercises/ex") == 7  # lessons 1 to 7; lesson 0 has no exercise
+    assert markdown.count("](../exercises/ex") == 8  # lessons 1 to 8; lesson 0 has no exercise
 
 
 def test_course_map_links_the_notebooks_that_exist():

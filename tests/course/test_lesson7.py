@@ -186,7 +186,7 @@ def test_exercise_answers_are_not_printed_in_the_lesson():
 
 
 def test_the_page_cites_its_sources_by_name_and_links_onwards():
-    check_lesson_page("07_beyond_crypto", next_link="00_start_here.ipynb#Course-map",
+    check_lesson_page("07_beyond_crypto", next_link="08_funding.ipynb",
                       exercise="../exercises/ex07_beyond_crypto.ipynb")
 
 

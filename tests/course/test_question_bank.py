@@ -48,7 +48,7 @@ def test_one_row_per_question(bank, lessons):
     assert len(bank) == sum(len(questions) for questions in lessons.values()) + exercise_count
     assert not bank.duplicated(["source", "lesson", "exercise", "question"]).any()
     lesson_rows = bank[bank["source"] == "lesson"]
-    assert sorted(set(lesson_rows["lesson"])) == sorted(lessons) == list(range(8))  # lesson 0's question() too
+    assert sorted(set(lesson_rows["lesson"])) == sorted(lessons) == list(range(9))  # lesson 0's question() too
     for number, questions in lessons.items():
         rows = lesson_rows[lesson_rows["lesson"] == number]
         assert list(rows["prompt"]) == [q.prompt for q in questions]

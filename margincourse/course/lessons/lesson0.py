@@ -37,6 +37,8 @@ COURSE = (
      "A budget per trader, isolated margin, your own leverage: putting the pieces together."),
     (7, "07_beyond_crypto", "Beyond crypto",
      "The same ideas in traditional futures: daily settlement and margin calls instead of instant liquidation."),
+    (8, "08_funding", "Funding: the cost of holding",
+     "What holding a perpetual costs every 8 hours, who pays whom, and how funding moves a liquidation price."),
 )
 
 
@@ -73,9 +75,9 @@ def exercise_file(name):
 
 
 def course_map():
-    """The lessons 0 to 7, one line each, with links to each lesson and its exercises (paths from notebooks/).
+    """The lessons 0 to 8, one line each, with links to each lesson and its exercises (paths from notebooks/).
 
-    A lesson links to its exercise notebook when the answer key has one (lessons 1 to 7;
+    A lesson links to its exercise notebook when the answer key has one (lessons 1 to 8;
     lesson 0 is the introduction). An exercise notebook is named ``ex`` + the exercise's name:
     ``exercises/ex01_initial_margin.ipynb`` for lesson 1.
     """

@@ -240,7 +240,8 @@ def margin_levels_table(margin=INITIAL * CONTRACTS):
         ("a call is not met", "the broker closes out the position", "(there is no call to meet)"),
         ("most you can lose", "no cap: each call you meet puts more money at risk, and a gap before the "
                               "close-out leaves a negative balance that you owe",
-         f"the isolated margin, {usdt(margin, 0)} (auto-add off)"),
+         f"the isolated margin, {usdt(margin, 0)} (auto-add off), and the funding it pays while open: "
+         "Binance takes that from the rest of the account first, then from the margin (lesson 8)"),
     ]
     return Table(pd.DataFrame(rows, columns=["", "exchange-traded futures", "crypto twin, isolated"]).set_index(""))
 

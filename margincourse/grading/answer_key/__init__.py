@@ -14,4 +14,5 @@ EXERCISES = {
     "05_copy_trading_trap": "lesson5",
     "06_choosing_a_mode": "lesson6",
     "07_beyond_crypto": "lesson7",
+    "08_funding": "lesson8",
 }

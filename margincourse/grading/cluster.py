@@ -14,11 +14,12 @@ the same ``margincourse`` installed (and ``bwrap`` for the sandbox), not the ins
 or a shared disk. The submission's path in the result is put back to the instructor's.
 
 Faults: if a worker dies (killed, out of memory, its machine gone) the scheduler gives the tasks
-it was running to other workers; only those in-flight submissions are graded again ("Dask
-distributed: Resilience", https://distributed.dask.org/en/stable/resilience.html). A task whose
-workers keep dying (``distributed.scheduler.allowed-failures`` times, 3 by default) is given up
-as suspicious: that submission gets an ``error`` row saying so and the rest go on. A task that
-raises in the worker (a full disk there) is retried ``retries`` times.
+it was running to other workers; only those in-flight submissions are graded again. Each death
+raises the "suspiciousness" of the tasks the worker held, and a task past the threshold
+(``distributed.scheduler.allowed-failures``, 3 by default) is given up as broken (Dask's example
+"Resilience against hardware failures", dask/dask-examples ``resilience.ipynb``,
+https://examples.dask.org/resilience.html): that submission gets an ``error`` row saying so and
+the rest go on. A task that raises in the worker (a full disk there) is retried ``retries`` times.
 """
 
 from __future__ import annotations
@@ -83,16 +84,16 @@ def check_workers(client, sandboxed: bool) -> int:
     return len(workers)
 
 
-def _lost(path: Path, error: BaseException):
+def _lost(path: Path, student, error: BaseException):
     """The result of a submission the cluster could not grade (its workers kept dying, or it raised)."""
     from .grader import Result
 
-    return Result(submission=str(path), student=path.stem, status="error",
+    return Result(submission=str(path), student=student or path.stem, status="error",
                   reason=f"the cluster could not grade it: {type(error).__name__}: {str(error)[:160]}")
 
 
 def grade_on_cluster(scheduler, paths, exercises_dir, options: dict, on_result=None, retries=RETRIES,
-                     connect_timeout=30) -> list:
+                     connect_timeout=30, students=None) -> list:
     """Grade ``paths`` on the Dask cluster at ``scheduler`` (an address such as ``tcp://host:8786``,
     or a ``distributed.Client``); the results in the order they finished.
 
@@ -100,13 +101,15 @@ def grade_on_cluster(scheduler, paths, exercises_dir, options: dict, on_result=N
     ``sandbox``, ``memory_mb``). ``on_result(result)`` is called for each result as it arrives, in
     this process (that is where the gradebook records it). A submission lost with its workers is
     graded again elsewhere; one the cluster gives up on gets an ``error`` result. ``connect_timeout``:
-    seconds to wait for the scheduler.
+    seconds to wait for the scheduler; ``students``: ``{path: student}`` where the folder layout
+    tells whose a submission is (handed to ``grade_one`` as ``student``).
     """
     try:
         from distributed import Client, as_completed
     except ImportError:
         raise MarginInputError('scheduler needs Dask distributed: pip install "margincourse[distributed]"') from None
     paths = [Path(p) for p in paths]
+    students = {Path(p): s for p, s in (students or {}).items()}
     own = not hasattr(scheduler, "submit")
     try:
         client = Client(scheduler, timeout=connect_timeout) if own else scheduler
@@ -120,7 +123,8 @@ def grade_on_cluster(scheduler, paths, exercises_dir, options: dict, on_result=N
         [bundle] = client.scatter([exercise_bundle(exercises_dir)], broadcast=True, hash=False)
         by_key = {}
         for path in paths:
-            future = client.submit(grade_shipped, path.name, path.read_bytes(), bundle, dict(options),
+            task_options = dict(options, student=students[path]) if students.get(path) else dict(options)
+            future = client.submit(grade_shipped, path.name, path.read_bytes(), bundle, task_options,
                                    key=f"grade-{len(futures)}-{path.name}", retries=retries, pure=False)
             futures.append(future)
             by_key[future.key] = path
@@ -130,7 +134,7 @@ def grade_on_cluster(scheduler, paths, exercises_dir, options: dict, on_result=N
                 result = future.result()
                 result.submission = str(path)
             except Exception as error:  # KilledWorker, or an error that outlived its retries
-                result = _lost(path, error)
+                result = _lost(path, students.get(path), error)
             results.append(result)
             if on_result is not None:
                 on_result(result)

@@ -10,6 +10,7 @@
 ``margincourse report``         per question: mean points, share fully right, the named mistakes; charts and a page
 ``margincourse start``          copy the lessons and exercises into your own folder and open JupyterLab there
 ``margincourse doctor``         check the setups that break widgets and figures, and print the fixes
+``margincourse site``           every lesson as a static HTML book, offline (extra: margincourse[site])
 
 Every figure comes from the same functions the lessons use.
 """
@@ -187,6 +188,8 @@ def build_parser():
                        help="restore the course's copy of one notebook (yours is kept in backups/ first)")
     start.add_argument("--no-browser", action="store_true", help="only prepare the folder; do not open JupyterLab")
     sub.add_parser("doctor", help="check the kernel, widget versions, matplotlib backend and JupyterLab")
+    site = sub.add_parser("site", help="build every lesson as a static HTML book (needs margincourse[site])")
+    site.add_argument("out", type=Path, help="the folder to write the book into (new, empty, or an earlier site)")
 
     links = sub.add_parser("links", help="the Binder badge and nbgitpuller link of the course on GitHub")
     links.add_argument("--repo", default=None,
@@ -334,6 +337,12 @@ def main(argv=None, out=None):
             text, status = doctor.report(doctor.examine())
             print(text, file=out)
             return status
+        elif args.command == "site":
+            from .delivery.site import build_site
+
+            built = build_site(args.out)
+            print(f"{len(built.pages)} pages ({built.dashboards} dashboards shown as their figures) built in "
+                  f"{built.seconds:.0f} s: open {built.out / 'index.html'}", file=out)
         elif args.command == "grade":
             from .grading.grader import grade
 

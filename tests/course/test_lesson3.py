@@ -285,7 +285,7 @@ def test_dashboard_moves_only_its_lines():
 # ----------------------------------------------------------------------------- questions
 
 
-@pytest.mark.parametrize("index", range(5))
+@pytest.mark.parametrize("index", range(3))
 def test_questions_have_one_right_answer(index):
     question = lesson3.questions()[index]
     verdicts = [question.check(option).split()[0] for option in question.options]
@@ -300,5 +300,3 @@ def test_question_numbers_come_from_the_engine():
     gap_question = lesson3.questions()[2]
     assert gap_question.answer == "100.00 USDT"
     assert "150.00 USDT" in gap_question.options
-    bybit_question = lesson3.questions()[4]
-    assert bybit_question.answer.startswith("Bybit's (19,700.00")

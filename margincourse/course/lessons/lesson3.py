@@ -6,7 +6,8 @@ and :func:`margincourse.liquidation_price_for_tiers` (Binance's FAQ "How to Calc
 Liquidation Price of USDⓈ-M Futures Contracts"), the bankruptcy price from
 :func:`margincourse.bankruptcy_price`, Bybit's variant from
 :func:`margincourse.bybit_liquidation_price`, and what happens to the money from
-:class:`margincourse.Account` run over candles.
+:class:`margincourse.Account` run over candles. Stepped liquidation and auto-deleveraging
+are laid out in :mod:`.lesson3_deeper` and re-exported here.
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ from ...engine.paths import generate_path, scenario
 from ..plots import COLORS, Picture, new_figure, price_levels, styled, usdt_axis
 from ...engine.specs import contract, tier_table
 from ..widgets import Dashboard, Question, choice, leverage_slider, price_slider
+from .reading import Deeper, Table
+from .lesson3_deeper import (  # noqa: F401  (re-exported: the notebook calls lesson3.stepped_dashboard() ...)
+    adl_conservation, adl_deeper, adl_ranking_table, adl_run, stepped_dashboard, stepped_deeper, stepped_table,
+)
 
 SYMBOL = "BTCUSDT"
 SIZE = 0.02  # BTC: the 1,000 USDT account of Richra's article trading 1,000 USDT of notional at 50,000
@@ -231,6 +236,12 @@ def distance_table(leverages=LEVERAGES, size=SIZE, entry_price=ENTRY, exchange="
     return pd.DataFrame(rows).set_index("leverage")
 
 
+def distance_deeper(leverages=LEVERAGES):
+    """:func:`distance_table`, collapsed: the story's position at each leverage, long and short."""
+    return Deeper("the distance to liquidation at each leverage", "The story's position (0.02 BTC at 50,000 USDT, "
+                  "Binance's first tier):", Table(distance_table(leverages)))
+
+
 @styled
 def distance_figure(leverages=LEVERAGES, size=SIZE, entry_price=ENTRY, exchange="binance"):
     """The distance to liquidation against leverage, long and short, on log-log axes."""
@@ -348,7 +359,7 @@ def wick_figure(leverage=LEVERAGE, survivor=3, entry_price=ENTRY, size=SIZE, win
     ax.set_xlabel("minute of the scenario")
     ax.set_ylabel("price (USDT)")
     ax.set_title(f"A 30 % wick liquidates a {leverage:g}x long whose close price never moved")
-    figure.set_size_inches(8, 4.5)
+    figure.set_size_inches(8, 3.9)
     figure.legend(loc="outside lower center", ncols=2)
     return Picture(figure)
 
@@ -558,7 +569,7 @@ def dashboard(side="long", entry_price=ENTRY, leverage=LEVERAGE, exchange="binan
     }
     relative = _relative_path()
     hours = np.arange(len(relative))
-    figure, ax = new_figure(figsize=(8, 3.6))
+    figure, ax = new_figure(figsize=(8, 3.0))
     ax.vlines(hours, (relative["low"] - 1) * 100, (relative["high"] - 1) * 100, color=COLORS["price"],
               linewidth=1, alpha=0.6, label="hourly low-high")
     ax.plot(hours, (relative["close"] - 1) * 100, color=COLORS["price"], linewidth=1.2, label="close")
@@ -608,12 +619,8 @@ def questions():
     lp, bp = story["liquidation price"], story["bankruptcy price"]
     gap = settlement_table().iloc[:, 2]
     lost = gap["margin lost by the trader (USDT)"]
-    one_x = position_figures("short", ENTRY, 1)
-    bybit = bybit_comparison()
-    bybit_lp, binance_lp = bybit["liquidation price (USDT)"].iloc[0], bybit["liquidation price (USDT)"].iloc[1]
     buffer = ("Some margin is still left when the exchange closes you: the maintenance margin, "
               "which pays the liquidation fee and goes to the insurance fund.")
-    twice = f"Yes, at {money(one_x['liquidation price'])}: close to twice the entry price of {money(ENTRY, 0)}"
     return [
         Question(
             "Binance liquidates a position when which price reaches the liquidation price?",
@@ -657,33 +664,5 @@ def questions():
                                                                   "sees beyond it.",
             },
             answer=usdt(lost),
-        ),
-        Question(
-            "Can an isolated 1x short be liquidated?",
-            {
-                twice: "A short loses more the higher price goes, without limit; 1x margin covers a doubling "
-                       "and no more.",
-                "No: at 1x the whole notional is posted as margin": "That makes a 1x long safe (price cannot fall "
-                                                                    "below 0), not a short: price can more than "
-                                                                    "double.",
-                "Only in cross margin mode": "Isolated positions are liquidated too; the mode only decides which "
-                                              "collateral backs them.",
-            },
-            answer=twice,
-        ),
-        Question(
-            "Bybit measures the maintenance margin at the entry price, Binance at the liquidation price. "
-            "For the same long and the same MMR, whose liquidation price is higher?",
-            {
-                f"Binance's ({money(binance_lp)} against {money(bybit_lp)})":
-                    "The other way round: a larger maintenance margin (Bybit's, measured at the higher entry price) "
-                    "means an earlier liquidation for a long.",
-                "Neither: they are always equal": "They differ by the maintenance rate times the distance to "
-                                                  "liquidation, a dollar or two here.",
-                f"Bybit's ({money(bybit_lp)} against {money(binance_lp)})":
-                    "For a long the entry is above the liquidation price, so the maintenance margin measured at "
-                    "entry is a little larger and the position is closed a little sooner.",
-            },
-            answer=f"Bybit's ({money(bybit_lp)} against {money(binance_lp)})",
         ),
     ]

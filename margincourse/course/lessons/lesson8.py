@@ -40,7 +40,7 @@ from ...engine import formulas
 from ...engine.account import Account
 from ...engine.funding import cap_funding_rate, funding_payment, funding_rule, funding_times
 from ...engine.specs import tier_table
-from ..plots import COLORS, Picture, new_figure, styled, usdt_axis
+from ..plots import COLORS, new_figure, styled, usdt_axis
 from ..widgets import Dashboard, Question, choice, leverage_slider
 from .reading import Deeper, Table
 
@@ -292,6 +292,7 @@ def caps_table(rate=0.005, symbols=("BTCUSDT", "ETHUSDT", "BNBUSDT", "SOLUSDT"))
 
 def deeper():
     """The collapsed sections: where the rate comes from, and how far it may go."""
+    at_cap = -funding_payment("long", trade_size(50), ENTRY, funding_rule("binance").cap(SYMBOL))
     return [
         Deeper(
             "where the rate comes from: interest and premium",
@@ -312,9 +313,9 @@ def deeper():
             "`mc.cap_funding_rate`:",
             caps_table(),
             "A cap limits one payment, not the total: at the BTCUSDT cap a 50x long pays its whole 100 USDT "
-            f"margin in funding in {number(math.ceil(MARGIN / (-funding_payment('long', trade_size(50), ENTRY, funding_rule('binance').cap(SYMBOL)))))}"
-            " funding times. Bybit's page adds that \"every trading symbol will have its own funding time "
-            "interval and funding rate limit\": look at the contract's page before you hold a position for long.",
+            f"margin in funding in {number(math.ceil(MARGIN / at_cap))} funding times. Bybit's page adds that "
+            "\"every trading symbol will have its own funding time interval and funding rate limit\": look at "
+            "the contract's page before you hold a position for long.",
         ),
     ]
 
@@ -479,7 +480,7 @@ def questions():
             answer=f"You pay {usdt(abs(short_flow))}.",
         ),
         Question(
-            "Two traders each hold 0.1 BTC long at 50,000, one at 10x, one at 50x. At a rate of 0.01 %, who "
+            "Two traders hold the same 0.1 BTC long at 50,000, one at 10x, one at 50x. At a rate of 0.01 %, who "
             "pays more funding in USDT?",
             {
                 "Both pay the same: funding is position value x rate, whatever the margin.":
@@ -494,7 +495,7 @@ def questions():
         ),
         Question(
             "The lesson's 50x long is ISOLATED: 100 USDT in its bucket, 900 USDT free in the same Binance "
-            "account. The rate stays positive for months. Where does the funding come from?",
+            "account. The rate stays positive for months. Where is the funding taken from?",
             {
                 "From the 900 USDT free balance first, then from the bucket, until funding alone liquidates it.":
                     "Binance and Bybit take funding from the available balance first. Isolation caps what a "

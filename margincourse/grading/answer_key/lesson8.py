@@ -198,13 +198,11 @@ QUESTIONS = (
             "nothing while BTC does not move: funding is only charged when the position is losing":
                 "Funding is paid at every funding time by every open position on the paying side, whatever its "
                 "profit or loss: it is the cost of holding.",
-            "all 2,000 USDT: funding comes out of the free 1,800 USDT first, then out of the bucket, until "
-            "funding alone liquidates the position":
+            "all 2,000 USDT: the free 1,800 USDT pay the funding first, then the bucket, until it is liquidated":
                 "Binance: the available balance first, then the position margin. Once the bucket is down to the "
                 "maintenance margin the position is liquidated, with the price unchanged.",
         },
-        answer="all 2,000 USDT: funding comes out of the free 1,800 USDT first, then out of the bucket, until "
-               "funding alone liquidates the position",
+        answer="all 2,000 USDT: the free 1,800 USDT pay the funding first, then the bucket, until it is liquidated",
     ),
     NumberQuestion(
         id="q7",

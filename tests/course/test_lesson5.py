@@ -318,12 +318,14 @@ def test_the_lab_bench_shows_what_its_copy_mode_item_says(dashboard):
     total_amount, last_amount = lesson5.cycle_margin(5, 10, "fixed_amount")
     assert last_ratio > 20 * last_amount and total_amount < 10 * 6 + 1
     readout = dashboard.set(doublings=5, leverage=10, budget=1_000, setup="cross", copy_mode="fixed_amount")
-    assert readout["your copy mode"].startswith("fixed amount: 10 USDT of margin per order")
+    menu = dashboard.controls["copy_mode"]
+    assert menu.label == "fixed amount: 10 USDT of margin per order"
+    assert [value for _, value in menu.options] == list(lesson5.COPY_MODES)
     assert readout["one full cycle as BTC falls"] == f"{total_amount:,.2f} USDT of margin, the last order " \
                                                        f"{last_amount:,.2f} USDT"
     assert readout["lost the whole account"] == "none of the 100 paths"
-    readout = dashboard.set(copy_mode="multiplier")
-    assert "10,000 USDT of BTC on its account" in readout["master"]
+    dashboard.set(copy_mode="multiplier")
+    assert menu.label == "multiplier: 0.01 x the master's size (10,000 USDT first)"  # 0.01 x 10,000 = 100 USDT
     dashboard.set(copy_mode="fixed_ratio")
 
 

@@ -323,31 +323,25 @@ def _options_slider(description, options, value, unit=""):
     )
 
 
-_MODE_BUTTONS = [("fixed ratio", "fixed_ratio"), (f"fixed amount ({number(COPY_AMOUNT)} USDT)", "fixed_amount"),
-                 (f"multiplier ({number(COPY_MULTIPLIER)}x)", "multiplier")]
+_MODE_CHOICES = [(f"fixed ratio: {number(MASTER.first_order)} USDT of BTC first, doubling", "fixed_ratio"),
+                 (f"fixed amount: {number(COPY_AMOUNT)} USDT of margin per order", "fixed_amount"),
+                 (f"multiplier: {number(COPY_MULTIPLIER)} x the master's size "
+                  f"({number(MASTER_OWN_FIRST_ORDER)} USDT first)", "multiplier")]
 
 
-def _mode_texts(doublings, copy_mode):
-    """The readout's words for a copy mode: ``(your copy mode, the master's rule)``."""
-    rule = f"doubles down up to {int(doublings)} times, 5 % apart"
-    return {
-        "fixed_ratio": ("fixed ratio: the master's orders scaled to you (they double)",
-                        f"{rule}; first order {number(MASTER.first_order)} USDT of BTC for you"),
-        "fixed_amount": (f"fixed amount: {number(COPY_AMOUNT)} USDT of margin per order (they do not double)", rule),
-        "multiplier": (f"multiplier: {number(COPY_MULTIPLIER)} x the master's quantity (they double)",
-                       f"{rule}; first order {number(MASTER_OWN_FIRST_ORDER)} USDT of BTC on its account"),
-    }[copy_mode]
+def _copy_mode_menu(value):
+    """The copy mode as a drop-down menu: one line, its label beside it, each mode said in full."""
+    return w.Dropdown(options=_MODE_CHOICES, value=value, description="copy mode",
+                      style={"description_width": "initial"}, layout=w.Layout(width="420px"))
 
 
 def _readout(g, doublings, leverage, budget, setup, copy_mode="fixed_ratio"):
-    settings = setups(leverage, budget, cross_budget=budget)[setup]  # described without the mode: its own row
+    settings = setups(leverage, budget, cross_budget=budget)[setup]  # described without the mode: the menu says it
     ratio = -g["average_loss"] / g["average_win"] if g["average_win"] > 0 and g["average_loss"] < 0 else None
     total, last = cycle_margin(int(doublings), leverage, copy_mode)
-    mode, master = _mode_texts(doublings, copy_mode)
     return {
         "your setup": settings.describe(),
-        "your copy mode": mode,
-        "master": master,
+        "master": f"doubles down up to {int(doublings)} times, 5 % apart",
         "one full cycle as BTC falls": f"{usdt(total)} of margin, the last order {usdt(last)}",
         "lost the whole account": paths_text(g["lost"], LAB_PATHS),
         "lost more than the budget": paths_text(g["over_budget"], LAB_PATHS) if budget < START else "-",
@@ -373,7 +367,7 @@ def dashboard(doublings=MASTER.doublings, leverage=LEVERAGE, budget=int(START), 
         "leverage": _options_slider("your leverage", LAB_LEVERAGES, leverage, unit="x"),
         "budget": _options_slider("budget per trader (USDT)", LAB_BUDGETS, budget),
         "setup": choice("margin mode", list(SETUPS), setup),
-        "copy_mode": choice("copy mode", _MODE_BUTTONS, copy_mode),
+        "copy_mode": _copy_mode_menu(copy_mode),
     }
     figure, (fan, hist) = new_figure(1, 2, figsize=(10, 4.6), sharey=True, gridspec_kw={"width_ratios": [3, 1]})
     zero = np.zeros_like(days)
@@ -414,9 +408,7 @@ def dashboard(doublings=MASTER.doublings, leverage=LEVERAGE, budget=int(START), 
         "The copy-trading trap: copy a martingale master your way", controls, figure, update,
         animated=[outer, inner, median, histogram],
         note=f"1,000 USDT account; {LAB_PATHS} simulated paths of 90 days, computed once for every position of the "
-             "controls. The budget also limits order sizes in cross mode; there a loss is not capped by it. Copy "
-             f"modes: the master's orders scaled to you; {number(COPY_AMOUNT)} USDT of margin per order; or "
-             f"{number(COPY_MULTIPLIER)} x the master's own orders.",
+             "controls. The budget also limits order sizes in cross mode; there a loss is not capped by it.",
     )
 
 

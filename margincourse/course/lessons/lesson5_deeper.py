@@ -99,17 +99,20 @@ def copy_modes(leverage=LEVERAGE, budget=BUDGET):
     """Copy modes on the exchanges, and the martingale copied in each of them (a :class:`Deeper`)."""
     return Deeper(
         "copy modes: a fixed ratio, a fixed amount per order, or a multiplier",
-        "Exchanges size a copy in different ways. Binance (*How to Use Copy Trading on Binance Futures?*) offers "
-        "**Fixed Ratio** (you set a total investment and the system copies trades proportionally) and **Fixed "
-        "Amount** (a fixed amount per trade; its cost per order is the margin per order); in Fixed Ratio your "
-        "order's cost is the lead trader's order cost over the lead trader's margin balance, times your margin "
-        "balance (*Binance Copy Trading Rules*). Bitget (*Bitget copy trading: Follower's margin (Copy mode)*) "
-        "offers a **fixed amount** (the margin cost per copy trade), a **multiplier** (\"a multiplier "
-        "relationship between each copied trade and the trader's trades\") and a **fixed quantity**. OKX "
-        "(*Copy traders: Introduction to proportional copy trading*) applies a **multiplier** to the lead "
-        "trader's order value. Bybit has you choose a copy mode when you start, and it cannot be changed while "
-        "you copy (*How to Get Started With Copy Trading (Followers)*). You also choose your own leverage and "
-        "margin mode (Binance: the lead trader's, or a fixed leverage from 1x to 10x and cross or isolated).",
+        "Exchanges size a copy in different ways:",
+        "- **Binance** (*How to Use Copy Trading on Binance Futures?*): **Fixed Ratio**, you set a total "
+        "investment and the system copies trades proportionally (your order's cost is the lead trader's order cost "
+        "over the lead trader's margin balance, times your margin balance: *Binance Copy Trading Rules*), or "
+        "**Fixed Amount**, a fixed amount per trade (its cost per order is the margin per order).\n"
+        "- **Bitget** (*Bitget copy trading: Follower's margin (Copy mode)*): a **fixed amount** (the margin cost "
+        "per copy trade), a **multiplier** (\"a multiplier relationship between each copied trade and the trader's "
+        "trades\") or a **fixed quantity**.\n"
+        "- **OKX** (*Copy traders: Introduction to proportional copy trading*): a **multiplier** applied to the "
+        "lead trader's order value.\n"
+        "- **Bybit** (*How to Get Started With Copy Trading (Followers)*): you choose a copy mode when you start, "
+        "and cannot change it while you copy.",
+        "You also choose your own leverage and margin mode (Binance: the lead trader's, or a fixed leverage from "
+        "1x to 10x and cross or isolated).",
         f"The lab bench models three. **Fixed ratio** (the lesson's default): the master's orders scaled to you, "
         f"{usdt(MASTER.first_order, 0)} of BTC first, each add doubling (the ratio is fixed at the start; on "
         f"Binance it follows your margin balance). **Fixed amount**: {usdt(COPY_AMOUNT, 0)} of margin per order, "

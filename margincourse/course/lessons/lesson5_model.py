@@ -184,7 +184,8 @@ def lab_grid():
     run for the modes that read the master's orders scaled to the follower (fixed ratio, fixed
     amount), one for the multiplier (the master's own orders, :func:`master_for`). Returns
     ``(grid, days, top)``, where ``top`` is a round number above every band and most final
-    balances (the figure's fixed axis limit).
+    balances (the figure's fixed axis limit). The readout's :func:`cycle_margin` of every position is
+    computed here too.
     """
     candles = lab_paths()
     grid, days, highest = {}, None, 0.0
@@ -197,6 +198,10 @@ def lab_grid():
         raw = ct.outcomes(candles, masters, settings, every=24)
         days = raw["days"]
         highest = max(highest, _lab_cells(grid, keys, raw))
+    for doublings in LAB_DOUBLINGS:  # the readout's cycle margins too, so that moving a control only looks up
+        for leverage in LAB_LEVERAGES:
+            for mode in COPY_MODES:
+                cycle_margin(doublings, leverage, mode)
     return grid, days, axis_top(highest)
 
 

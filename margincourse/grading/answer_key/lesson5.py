@@ -1,8 +1,11 @@
-"""Exercise 5, the copy-trading trap: copying a martingale master in cross and in isolated mode.
+"""Exercise 5, the copy-trading trap: copying a martingale master in cross and in isolated mode, and
+in the exchanges' copy modes.
 
-Only the engine is used (:class:`margincourse.Account`, :func:`margincourse.scenario`):
-a follower copies three orders of a master who doubles down every 5 % lower, then the
-price keeps falling. Every expected value comes from the account engine.
+Only the engine is used (:class:`margincourse.Account`, :func:`margincourse.scenario`, the
+copy modes of :mod:`margincourse.engine.copytrading.modes`): a follower copies three orders
+of a master who doubles down every 5 % lower, then the price keeps falling; the same orders
+copied with a fixed amount of margin per order and with a multiplier of the master's size.
+Every expected value comes from the engine.
 """
 
 from functools import lru_cache
@@ -10,6 +13,7 @@ from functools import lru_cache
 from ...engine import formulas as f
 from ...engine.account import Account
 from ...basics.questions import ChoiceQuestion, FunctionQuestion, Mistake, NumberQuestion
+from ...engine.copytrading import FollowerSettings, MasterStrategy, copy_ladder, copy_order_sizes
 from ...engine.paths import scenario
 from ...engine.specs import tier_table
 
@@ -18,6 +22,11 @@ BALANCE = 1_000
 LEVERAGE = 10
 ORDERS = ((50_000, 0.01), (47_500, 0.02), (45_125, 0.04))  # (price, size): 5 % lower, twice as large
 SCENARIO = "crash_50"
+# copy modes (q8-q11): the same three orders are the master's martingale of MasterStrategy with a first
+# order of 500 USDT of BTC at 50,000 (0.01 BTC), two doublings 5 % apart
+MASTER = MasterStrategy(first_order=500.0, step=0.05, doublings=2, take_profit=0.05)
+COPY_AMOUNT = 50.0  # USDT of margin per copied order (q8, q9)
+MULTIPLIER, MULTIPLIER_LEVERAGE, MASTER_LEVERAGE = 0.2, 4, 25  # q10
 
 
 @lru_cache(maxsize=None)
@@ -42,6 +51,44 @@ def _mmr1():
 
 def _total_size():
     return _follower("cross")["size"]
+
+
+# ----------------------------------------------------------------- copy modes (q8-q11)
+
+
+def _fixed_amount_ladder():
+    """The three orders copied with COPY_AMOUNT USDT of margin each at LEVERAGE (copy_ladder, whole contracts)."""
+    settings = FollowerSettings("isolated", LEVERAGE, None, copy_mode="fixed_amount", copy_amount=COPY_AMOUNT)
+    return copy_ladder(MASTER, settings, ORDERS[0][0])
+
+
+def _fixed_amount_margin():
+    return float(_fixed_amount_ladder()["margin in the cycle (USDT)"].iloc[-1])
+
+
+def _masters_take_profit():
+    """The master sells 5 % above its own average entry (on the 0.1 tick)."""
+    return f.round_to_tick(_average_entry() * (1 + MASTER.take_profit), 0.1)
+
+
+def _copy_pnl_at_take_profit(sizes, prices):
+    """What a copy of ``sizes`` at ``prices`` makes when the master takes profit (Account, no fees)."""
+    account = Account(1e12)
+    for size, price in zip(sizes, prices):
+        position = account.open("BTCUSDT", "long", float(size), float(price), leverage=LEVERAGE, mode="cross")
+    return account.unrealized_pnl(position, _masters_take_profit())
+
+
+def _fixed_amount_profit():
+    ladder = _fixed_amount_ladder()
+    return _copy_pnl_at_take_profit(ladder["copy size (BTC)"], ladder["price"])
+
+
+def _multiplied_order():
+    """The master's last order copied at MULTIPLIER x its size, rounded down to whole contracts."""
+    settings = FollowerSettings(leverage=MULTIPLIER_LEVERAGE, copy_mode="multiplier", copy_multiplier=MULTIPLIER)
+    price, size = ORDERS[-1]
+    return float(copy_order_sizes(settings, size, price)), price
 
 
 # q4: write average_entry(sizes, prices), checked against the account engine's averaging.
@@ -204,5 +251,94 @@ QUESTIONS = (
                 "copy trading.",
         },
         answer="a fixed budget for this trader and isolated margin, with auto-add margin off",
+    ),
+    NumberQuestion(
+        id="q8",
+        prompt=f"You copy the same three master orders in **fixed amount** mode: "
+               f"{COPY_AMOUNT:,.0f} USDT of margin per copied order at your {LEVERAGE}x, each copied order rounded "
+               "down to whole contracts of 0.0001 BTC. How much margin, in USDT, backs your copy after the three "
+               "orders (the three orders' margins together)? (Answers within 0.01 USDT count.)",
+        expected=_fixed_amount_margin,
+        unit="USDT",
+        tolerance=0.01,
+        mistakes=(
+            Mistake("It looks like your amount doubled with the master's orders. In fixed-amount mode every copied "
+                    "order gets the same margin, whatever the master's size.",
+                    lambda: COPY_AMOUNT * (1 + 2 + 4)),
+            Mistake("That is the margin of a copy of the master's own orders (a fixed ratio). In fixed-amount mode "
+                    "your orders do not follow the master's sizes.",
+                    lambda: sum(f.initial_margin(size, price, LEVERAGE) for price, size in ORDERS)),
+            Mistake("Close, but each copied order must be a whole number of contracts: its size is rounded down, so "
+                    "a later order's margin comes out a little under the fixed amount.",
+                    lambda: COPY_AMOUNT * len(ORDERS)),
+        ),
+        hint="Each order: size = amount x leverage / price, rounded down to 0.0001 BTC; its margin = size x price "
+             "/ leverage.",
+    ),
+    NumberQuestion(
+        id="q9",
+        prompt="The price then rises and the master sells everything 5 % above **its own** average entry price "
+               f"(q1), at {_masters_take_profit():,.1f} USDT; your fixed-amount copy of q8 is closed at the same "
+               "price. What is your copy's profit, in USDT (no fees)? (Answers within 0.01 USDT count.)",
+        expected=_fixed_amount_profit,
+        unit="USDT",
+        tolerance=0.01,
+        mistakes=(
+            Mistake("It looks like you used the master's average entry price. Your copy's orders are not larger "
+                    "lower down, so its own average entry is higher, and its profit at the master's take profit "
+                    "smaller.",
+                    lambda: float(_fixed_amount_ladder()["copy size (BTC)"].sum())
+                    * (_masters_take_profit() - _average_entry())),
+            Mistake("That is the profit of a copy that doubles with the master (a fixed ratio). Your fixed-amount "
+                    "copy holds less.",
+                    lambda: _copy_pnl_at_take_profit([s for _, s in ORDERS], [p for p, _ in ORDERS])),
+        ),
+        hint="Your sizes from q8; your average entry = sum(size x price) / sum(size); profit = size x (sell price - "
+             "average entry).",
+    ),
+    NumberQuestion(
+        id="q10",
+        prompt=f"A **multiplier** copy: your order is {MULTIPLIER} times the master's order size (OKX applies its "
+               "multiplier to the lead trader's order value), rounded down to whole contracts of 0.0001 BTC, and "
+               f"your own leverage, {MULTIPLIER_LEVERAGE}x, sets its margin. The master trades at "
+               f"{MASTER_LEVERAGE}x and buys {ORDERS[-1][1]} BTC at {ORDERS[-1][0]:,} USDT. What initial margin, in "
+               "USDT, does your copied order put up? (Answers within 0.01 USDT count.)",
+        expected=lambda: f.initial_margin(*_multiplied_order(), MULTIPLIER_LEVERAGE),
+        unit="USDT",
+        tolerance=0.01,
+        mistakes=(
+            Mistake(f"That is {MULTIPLIER} times the master's margin, as if the multiplier applied to margin (or "
+                    f"you used the master's leverage). The multiplier scales the size; your margin then follows "
+                    f"from your own leverage.",
+                    lambda: MULTIPLIER * f.initial_margin(ORDERS[-1][1], ORDERS[-1][0], MASTER_LEVERAGE)),
+            Mistake("That is your order's notional: divide by your leverage for its margin.",
+                    lambda: f.notional(*_multiplied_order())),
+            Mistake("That is the master's whole order at your leverage: multiply its size first.",
+                    lambda: f.initial_margin(ORDERS[-1][1], ORDERS[-1][0], MULTIPLIER_LEVERAGE)),
+        ),
+        hint="Your size = multiplier x the master's size; margin = your size x price / your leverage.",
+    ),
+    ChoiceQuestion(
+        id="q11",
+        prompt="On Binance you copy a lead trader with a copy amount of 300 USDT, in cross margin; your Binance "
+               "Futures wallet holds another 2,000 USDT. The lead trader's martingale runs into a crash and your "
+               "copied position is liquidated. What money is at risk?",
+        options={
+            "your whole exchange balance, 2,300 USDT: in cross margin every USDT you hold backs the position":
+                "Which balance is 'cross' here? Copied trades on Binance do not run in your Futures wallet: see "
+                "what Binance's Frequently Asked Questions on Binance Futures Copy Trading say about the Copy "
+                "Trading account.",
+            "only the margin of the last copied order: cross margin limits each order to its own margin":
+                "That describes no margin mode: in cross margin a position is backed by the whole balance of the "
+                "account it runs in, not by its own margin.",
+            "what you put into copy trading (the 300 USDT and whatever it has earned), not the Futures wallet":
+                "Right: Binance's Frequently Asked Questions on Binance Futures Copy Trading: the Copy Trading "
+                "account is independent from the Binance Futures account. Cross margin there means the copy "
+                "trading money, not your whole exchange balance.",
+            "nothing: a lead trader's liquidation is not copied, only their orders are":
+                "Your copied position is your own, with its own liquidation price: when the price reaches it, "
+                "your position is liquidated, whatever happens to the lead trader's.",
+        },
+        answer="what you put into copy trading (the 300 USDT and whatever it has earned), not the Futures wallet",
     ),
 )

@@ -28,7 +28,7 @@ ROSTER = [("alice", "Liddell, Alice", "alice@example.org", "A"), ("bob", "Dylan,
           ("emil", "Zola, Emil", "emil@example.org", "A")]
 
 
-def make_gradebook(folder, exercise="ex01_initial_margin"):
+def make_gradebook(folder, exercise="01_initial_margin"):
     """Write ``gradebook.sqlite`` (and an empty ``gradebook.csv`` beside it) for :data:`CLASS`; the CSV's path."""
     database = folder / "gradebook.sqlite"
     connection = sqlite3.connect(database)

@@ -12,7 +12,7 @@ from margincourse.basics.errors import MarginInputError
 from margincourse.cli import main
 from margincourse.grading import export, feedback_html, gradebook, report
 
-EX = "ex01_initial_margin"
+EX = "01_initial_margin"
 
 
 @pytest.fixture()

@@ -17,7 +17,7 @@ TERMS = [
     "long and short", "margin", "notional", "leverage", "initial margin", "maintenance margin", "maintenance margin rate (MMR)",
     "maintenance amount", "risk tier", "margin balance", "margin ratio", "unrealized PnL",
     "mark price vs last price", "liquidation price", "bankruptcy price", "insurance fund", "isolated margin",
-    "cross margin", "auto-add margin", "USDT-margined linear perpetual", "contract size", "tick",
+    "cross margin", "auto-add margin", "USDT-margined linear perpetual", "contract size", "tick", "funding",
 ]
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 
 from ...basics.formatting import money, percent, usdt
 from ...engine import formulas
+from ...engine.funding import funding_payment
 from ...grading.answer_key import EXERCISES
 from ..plots import COLORS, new_figure, styled, usdt_axis
 from ...engine.specs import contract, tier_table
@@ -206,6 +207,11 @@ def vocabulary():
          f"as CryptoEdTech's article quotes it); sizes are whole contracts, so they step by "
          f"{n['contract size']} {n['base']}", 1),
         ("tick", "The smallest step of price.", f"{n['tick']} USDT for {SYMBOL}", 1),
+        ("funding", "What the holders of a perpetual pay each other at fixed times (every 8 hours on Binance): "
+                    "position value at the mark price x the funding rate. A positive rate means longs pay shorts. "
+                    "Margin and leverage do not enter, and isolated margin does not cap it.",
+         f"{usdt(-funding_payment('long', n['size'], n['price'], 0.0001))} every 8 hours at a rate of 0.01 % "
+         f"for the {pos}", 8),
     ]
     return MarkdownTable(
         {"term": term, "meaning": meaning, "example": example, "lesson": lesson}

@@ -1,7 +1,7 @@
 """The one build step pyproject.toml cannot say: the course's notebooks go into the wheel.
 
 The lessons (``notebooks/*.ipynb``) and the exercises (``exercises/*.ipynb``, not the
-solutions) live once in git, at the top of the repository where the course is worked on.
+solutions), and the page on running the course for a class (``docs/jupyterhub.md``) live once in git, at the top of the repository where the course is worked on.
 At build time they are copied into the package as ``margincourse/course_files/``, which is
 where ``margincourse start`` finds them in an installed wheel. An editable install
 (``pip install -e .``) skips the copy: the package then runs from the checkout and
@@ -15,7 +15,8 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
-SHIPPED = {"notebooks": "*.ipynb", "exercises": "*.ipynb"}  # folder -> what of it ships
+# folder -> what of it ships; docs/jupyterhub.md becomes a page of the book `margincourse site` builds
+SHIPPED = {"notebooks": "*.ipynb", "exercises": "*.ipynb", "docs": "jupyterhub.md"}
 
 
 class build_py_with_course(build_py):

@@ -254,4 +254,5 @@ def build_site(out, source: Path | None = None, timeout: float = 1800) -> SiteRe
         shutil.copytree(html, out, ignore=shutil.ignore_patterns(".buildinfo", ".doctrees"))
     seconds = time.perf_counter() - started
     write_atomically(out / MARKER, f"built by margincourse site in {seconds:.1f} s\n")
+    write_atomically(out / ".nojekyll", "")  # GitHub Pages from a branch: serve _static/ and _images/ as they are
     return SiteReport(out, tuple(pages), dashboards, seconds)

@@ -57,6 +57,7 @@ pytestmark = pytest.mark.slow
 def test_every_lesson_is_a_page_with_its_figures_and_a_note_under_each_dashboard(book):
     out, printed = book
     assert f"open {out / 'index.html'}" in printed
+    assert (out / ".nojekyll").is_file()   # GitHub Pages from a branch serves _static/ and _images/
     assert lessons()
     for index, lesson in enumerate(lessons()):
         page = out / f"{lesson.stem}.html"   # index.html only redirects to the first lesson's page

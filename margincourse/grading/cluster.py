@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import uuid
 from pathlib import Path
 
 from ..basics.errors import MarginInputError
@@ -93,7 +94,7 @@ def _lost(path: Path, student, error: BaseException):
 
 
 def grade_on_cluster(scheduler, paths, exercises_dir, options: dict, on_result=None, retries=RETRIES,
-                     connect_timeout=30, students=None) -> list:
+                     connect_timeout=30, students=None, on_lost=None) -> list:
     """Grade ``paths`` on the Dask cluster at ``scheduler`` (an address such as ``tcp://host:8786``,
     or a ``distributed.Client``); the results in the order they finished.
 
@@ -102,7 +103,9 @@ def grade_on_cluster(scheduler, paths, exercises_dir, options: dict, on_result=N
     this process (that is where the gradebook records it). A submission lost with its workers is
     graded again elsewhere; one the cluster gives up on gets an ``error`` result. ``connect_timeout``:
     seconds to wait for the scheduler; ``students``: ``{path: student}`` where the folder layout
-    tells whose a submission is (handed to ``grade_one`` as ``student``).
+    tells whose a submission is (handed to ``grade_one`` as ``student``); ``on_lost(result)``, if given,
+    is called instead of ``on_result`` for a submission the cluster gave up on (not worth recording:
+    a rerun grades it again).
     """
     try:
         from distributed import Client, as_completed
@@ -125,22 +128,42 @@ def grade_on_cluster(scheduler, paths, exercises_dir, options: dict, on_result=N
         for path in paths:
             task_options = dict(options, student=students[path]) if students.get(path) else dict(options)
             future = client.submit(grade_shipped, path.name, path.read_bytes(), bundle, task_options,
-                                   key=f"grade-{len(futures)}-{path.name}", retries=retries, pure=False)
+                                   key=f"grade-{path.name}-{uuid.uuid4().hex}", retries=retries, pure=False)
             futures.append(future)
             by_key[future.key] = path
         for future in as_completed(futures, raise_errors=False):
             path = by_key[future.key]
+            lost = False
             try:
                 result = future.result()
                 result.submission = str(path)
             except Exception as error:  # KilledWorker, or an error that outlived its retries
-                result = _lost(path, students.get(path), error)
+                result, lost = _lost(path, students.get(path), error), True
             results.append(result)
-            if on_result is not None:
-                on_result(result)
+            callback = on_lost if lost and on_lost is not None else on_result
+            if callback is not None:
+                callback(result)
     finally:
         if futures:
             client.cancel(futures)
         if own:
             client.close()
     return results
+
+
+def grade_jobs(scheduler, jobs, exercises_dir, limits, sandbox: bool, memory_mb, arrived, lost) -> None:
+    """The grader's side (:func:`margincourse.grading.grader.grade` with ``scheduler``): grade ``jobs``
+    (each with ``submission.path``, ``submission.student`` and ``exercise``) on the cluster within
+    ``limits``; ``arrived(job, result)`` is called for each result as it arrives, ``lost(result)`` for
+    each submission the cluster gave up on."""
+    by_path = {str(job.submission.path): job for job in jobs}
+
+    def given_up(result):
+        result.exercise = by_path[result.submission].exercise
+        lost(result)
+
+    grade_on_cluster(scheduler, [job.submission.path for job in jobs], exercises_dir,
+                     {"cell_timeout": limits.cell_timeout, "total_timeout": limits.total_timeout,
+                      "max_output_bytes": limits.max_output_bytes, "sandbox": sandbox, "memory_mb": memory_mb},
+                     on_result=lambda result: arrived(by_path[result.submission], result), on_lost=given_up,
+                     students={job.submission.path: job.submission.student for job in jobs})

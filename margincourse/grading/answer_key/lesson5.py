@@ -63,7 +63,10 @@ def _fixed_amount_ladder():
 
 
 def _fixed_amount_margin():
-    return float(_fixed_amount_ladder()["margin in the cycle (USDT)"].iloc[-1])
+    """The copied orders' initial margins added up (unrounded; copy_ladder shows them to the cent)."""
+    ladder = _fixed_amount_ladder()
+    orders = zip(ladder["copy size (BTC)"], ladder["price"])
+    return sum(f.initial_margin(size, price, LEVERAGE) for size, price in orders)
 
 
 def _masters_take_profit():

@@ -13,7 +13,10 @@ then decide the margin behind them. The three modes modelled here:
     ("Fixed Ratio: you can set a total portfolio investment amount, and the system
     will proportionally copy trades based on the amount you entered") and OKX's smart
     copy ("your order amount is based on the ratio of the trader's margin to account
-    equity") work this way.
+    equity") work this way. Binance's rules say how: the copy's order cost is "min
+    (amount ratio * copier margin balance, ...)", the amount ratio being "Lead
+    Trader's Order Cost / Lead Trader's Margin Balance" ("Binance Copy Trading Rules"),
+    so the ratio moves with both margin balances; this model holds it fixed.
 ``"fixed_amount"``
     Every copied order gets the same margin, ``copy_amount`` USDT, whatever the
     master's order size: its size is ``copy_amount x leverage / price``, rounded down
@@ -82,6 +85,9 @@ Sources (exchange help pages, read in stored copies)
 * Binance, "How to Use Copy Trading on Binance Futures?" (FAQ, 2023-08-22),
   https://www.binance.com/en/support/announcement/how-to-use-copy-trading-on-binance-futures-0b3a91eea664402f812fe41358c8a206
   (Fixed Amount, Fixed Ratio, cost per order, the follower's margin mode and leverage).
+* Binance, "Binance Copy Trading Rules" (last updated 2024-10-24),
+  https://www.binance.com/en/support/faq/binance-copy-trading-rules-30f1e3a2835345e0b8ffc87f261a8256
+  (Fixed Ratio: the order cost from the lead trader's order cost over its margin balance).
 * Binance, "Frequently Asked Questions on Binance Futures Copy Trading",
   https://www.binance.bh/en-BH/support/faq/frequently-asked-questions-on-binance-futures-copy-trading-6ed0995daf0b42d5816beaf1e31ca09d
   (the copy modes; the copy-trading account is independent).

@@ -5,7 +5,7 @@ import importlib
 import matplotlib as mpl
 import pytest
 
-from margincourse.course.lessons import lesson0, lesson1, lesson2, lesson3, lesson4, lesson5, lesson6, lesson7
+from margincourse.course.lessons import lesson0, lesson1, lesson2, lesson3, lesson4, lesson5, lesson6, lesson7, lesson8
 from margincourse.course.plots import STYLE, styled
 
 progress_module = importlib.import_module("margincourse.course.progress_view")  # the package exports a function of that name
@@ -25,6 +25,7 @@ FIGURES = {
     "lesson 5 lab dashboard": lambda: lesson5.dashboard(),
     "lesson 6 dashboard": lambda: lesson6.dashboard(),
     "lesson 7 dashboard": lambda: lesson7.dashboard(),
+    "lesson 8 dashboard": lambda: lesson8.dashboard(),
 }
 
 

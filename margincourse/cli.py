@@ -213,7 +213,8 @@ def course_folder(start=None) -> Path:
         if (folder / "notebooks" / START_HERE).is_file():
             return folder.resolve()
     raise MarginInputError(
-        f"course must be a folder holding notebooks/{START_HERE}; run this inside the course or pass --course"
+        f"course must be a folder holding notebooks/{START_HERE}; run this inside the course or pass --course "
+        f"(installed without a clone? margincourse start copies the course into a folder of your own)"
     )
 
 

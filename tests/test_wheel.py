@@ -112,6 +112,12 @@ def test_start_from_the_installed_wheel_builds_a_workspace_that_runs(wheel, tmp_
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     workspace = home / "margincourse-course"
+    lab = subprocess.run([str(target / "bin" / "margincourse"), "lab", "--dry-run", "--course", str(workspace)],
+                         cwd=home, env=env, capture_output=True, text=True, timeout=120)
+    assert lab.returncode == 0 and f"--ServerApp.root_dir={workspace}" in lab.stdout   # lab opens the workspace too
+    lost = subprocess.run([str(target / "bin" / "margincourse"), "lab", "--dry-run"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert lost.returncode == 2 and "margincourse start copies the course" in lost.stderr   # no clone: says what to do
     shipped = len(list((ROOT / "notebooks").glob("*.ipynb"))) + len(list((ROOT / "exercises").glob("*.ipynb")))
     assert f"added {shipped} notebook(s)" in done.stdout
     assert {p.name for p in (workspace / "exercises").glob("*.ipynb")} == {p.name for p in (ROOT / "exercises").glob("*.ipynb")}

@@ -16,19 +16,42 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["write_atomically"]
+__all__ = ["write_atomically", "current_umask"]
+
+
+def current_umask() -> int:
+    """The process's umask, read without changing it where Linux tells it (``/proc/self/status``,
+    Linux 4.7+); elsewhere set and restored at once."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def write_atomically(path, text: str) -> None:
     """Replace the file at ``path`` with ``text`` (UTF-8, written as given: no newline translation).
 
-    The parent folders are made if missing. The file is readable and writable by its owner
-    only (``tempfile.mkstemp``'s mode). Raises ``OSError`` if the folder cannot be written.
+    The parent folders are made if missing (with the umask's permissions, as ``mkdir`` makes
+    them). A file that exists keeps its permissions; a new one gets what any program creating
+    a file would give it, ``0o666`` less the umask (``0o644`` with the usual umask 022, so that a
+    teaching assistant can read a gradebook), not ``tempfile.mkstemp``'s owner-only ``0o600``.
+    Raises ``OSError`` if the folder cannot be written.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = path.stat().st_mode & 0o7777
+    except OSError:
+        mode = 0o666 & ~current_umask()
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".tmp")
     try:
+        os.fchmod(handle, mode)
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
             file.write(text)
             file.flush()

@@ -49,7 +49,7 @@ import pandas as pd
 from ..basics.errors import MarginInputError
 
 __all__ = ["database_path", "connect", "record", "record_missing", "record_overrides", "record_roster",
-           "previous", "long_table", "totals", "lock", "preflight", "GradebookLocked"]
+           "previous", "update_lateness", "answers_of", "long_table", "totals", "lock", "preflight", "GradebookLocked"]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS submissions (
@@ -176,6 +176,15 @@ def record_overrides(connection, overrides, who: str) -> int:
                                "VALUES (?, ?, ?, ?, ?, ?, ?)", (*key, who, now()))
             added += 1
     return added
+
+
+def update_lateness(connection, student: str, exercise: str, submission_path: str, late_days: int,
+                    penalty: float) -> None:
+    """Set a recorded submission's lateness (a rerun with another ``--due`` or ``--late-penalty``)."""
+    with connection:
+        connection.execute("UPDATE submissions SET late_days = ?, penalty = ?, final = total * (1 - ?) "
+                           "WHERE student = ? AND exercise = ? AND submission_path = ?",
+                           (late_days, penalty, penalty, student, exercise, submission_path))
 
 
 def previous(connection, submission_path) -> dict | None:

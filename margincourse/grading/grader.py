@@ -41,39 +41,40 @@ from __future__ import annotations
 
 import ast
 import csv
+import hashlib
 import io
-import json
 import os
-import shutil
 import sys
-import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
-import zmq
-from nbclient import NotebookClient
-from traitlets import Integer
 
 from ..basics.errors import MarginInputError
 from ..basics.files import write_atomically
 from ..basics.questions import Raised
+from . import gradebook as books
+from . import running
 from . import sandbox as sandboxing
+from . import students as who
+from .answer_key import EXERCISES
 from .keys import exercise_names, notebook_file, questions_of
-from .progress import PROGRESS
+from .running import (GRADER_SKIP, MARKER, STATUSES, Answer, CappedClient, Limits, Run, check_calls,  # noqa: F401
+                      die_with_parent, probe, probe_code, read_probe, remove_stale_folders, run_in_kernel)
 
-MARKER = "<<MCGRADE>>"
 FORBIDDEN_NAMES = {"answer_key", "reference_function", "questions_of", "MARKER", "grading"}
 FORBIDDEN_STRINGS = ("solutions", "answer_key", MARKER)
-STATUSES = ("graded", "timed out", "error", "not a notebook")
-GRADER_SKIP = "grader-skip"  # a cell tag: not run when grading (e.g. the mc.progress() chart)
+ANSWER_SHOWN = 200  # characters of an answer's repr kept in the gradebook
 
 
 @dataclass
 class Result:
+    """One submission's grade. ``answers``: one dict per question with the gradebook's ``answers``
+    columns (points, max_points, correct, mistake, answer, hint, verdict); ``skipped``: taken from
+    the gradebook unchanged instead of graded again (see :func:`grade`)."""
+
     submission: str
     student: str = ""
     exercise: str = ""
@@ -83,6 +84,8 @@ class Result:
     max_points: dict = field(default_factory=dict)
     feedback: list = field(default_factory=list)
     seconds: float = 0.0
+    answers: list = field(default_factory=list)
+    skipped: bool = False
 
     @property
     def total(self):
@@ -93,15 +96,6 @@ class Result:
         return sum(self.max_points.values())
 
 
-@dataclass(frozen=True)
-class Limits:
-    """What one submission may use: seconds per cell, seconds in all, and bytes of output kept per cell."""
-
-    cell_timeout: float = 30
-    total_timeout: float = 300
-    max_output_bytes: int = 100_000
-
-
 class NotGradable(Exception):
     """A submission that cannot be graded at all; ``status`` and ``reason`` go into its gradebook row."""
 
@@ -110,42 +104,7 @@ class NotGradable(Exception):
         self.status, self.reason = status, reason
 
 
-@dataclass(frozen=True)
-class Answer:
-    """One answer as the kernel handed it over: ``found`` is False when nothing could be read (its cell
-    failed or timed out); ``by_name`` when it was read from ``answer_qN`` because its check cell was missing."""
-
-    found: bool
-    value: object = None
-    by_name: bool = False
-
-
-@dataclass
-class Run:
-    """What running a submission in a kernel gave: the answers read (question id -> :class:`Answer`) and how
-    the run ended (``status`` one of :data:`STATUSES`, ``reason`` why, if not plainly)."""
-
-    answers: dict = field(default_factory=dict)
-    status: str = "graded"
-    reason: str = ""
-
-
 # --------------------------------------------------------------------------- reading notebooks
-
-def check_calls(source: str):
-    """``[(question_id, answer_expression_source)]`` for each ``check("qN", expr)`` in a cell."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return []
-    calls = []
-    for node in ast.walk(tree):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "check"
-                and len(node.args) == 2 and isinstance(node.args[0], ast.Constant)
-                and isinstance(node.args[0].value, str)):
-            calls.append((node.args[0].value, ast.get_source_segment(source, node.args[1])))
-    return calls
-
 
 def load(submission: Path):
     """Step 1, load: ``(notebook, exercise)`` of a submission file, or :class:`NotGradable` saying why not.
@@ -223,216 +182,6 @@ def identify_exercise(notebook, path: Path) -> str:
     raise MarginInputError(f"exercise must be one of {', '.join(names)}: could not tell which from {path.name}")
 
 
-# --------------------------------------------------------------------------- the kernel side
-
-SERIALIZER = """
-def __mcgrade_value(v):
-    try:
-        import numpy
-        if isinstance(v, numpy.generic) or (isinstance(v, numpy.ndarray) and v.ndim == 0):
-            v = v.item()
-    except Exception:
-        pass
-    if v is Ellipsis:
-        return None
-    if v is None or isinstance(v, (bool, int, float, str)):
-        return v
-    if callable(v):
-        return {"callable": True}
-    return {"repr": repr(v)[:200]}
-"""
-
-
-def probe_code(question, expression: str) -> str:
-    """The code the grader runs in the kernel to read one answer's value.
-
-    A function answer is called on every case; each output is what it returned (a plain
-    value, a returned string as ``{"repr": "'long'"}`` like any other non-number) or, when
-    it raised, the exception's text as a bare string: :func:`function_outputs` reads
-    that back.
-    """
-    lines = [SERIALIZER, f"__mcgrade_answer = ({expression})"]
-    if question.kind == "function":
-        lines += [
-            "__mcgrade_out = []",
-            f"for __mcgrade_case in {list(question.cases)!r}:",
-            "    try:",
-            "        __mcgrade_v = __mcgrade_value(__mcgrade_answer(*__mcgrade_case))",
-            "        __mcgrade_out.append({'repr': repr(__mcgrade_v)[:200]} if isinstance(__mcgrade_v, str) else __mcgrade_v)",
-            "    except Exception as __mcgrade_error:",
-            "        __mcgrade_out.append(f'{type(__mcgrade_error).__name__}: {__mcgrade_error}')",
-            "__mcgrade_answer = __mcgrade_out if callable(__mcgrade_answer) else None",
-        ]
-    else:
-        lines.append("__mcgrade_answer = __mcgrade_value(__mcgrade_answer)")
-    lines.append(f"print({MARKER!r} + __import__('json').dumps(__mcgrade_answer))")
-    return "\n".join(lines)
-
-
-def read_probe(cell) -> Answer:
-    """The value a probe cell printed after the grader's marker (``found`` is False if it printed none)."""
-    for output in cell.get("outputs", []):
-        if output.get("output_type") == "stream" and output.get("name") == "stdout":
-            for line in output.get("text", "").splitlines():
-                if line.startswith(MARKER):
-                    try:
-                        return Answer(True, json.loads(line[len(MARKER):]))
-                    except ValueError:
-                        return Answer(False)
-    return Answer(False)
-
-
-def probe(client, scratch: int, question, expression: str) -> Answer:
-    """Step 4, probe: the value of one answer, read from the running kernel.
-
-    Runs :func:`probe_code` in the notebook's scratch cell (index ``scratch``: an empty cell
-    :func:`run_in_kernel` appends, where nbclient keeps the probe's outputs) and reads what it
-    printed (:func:`read_probe`). The kernel hands over a value, never a verdict.
-    """
-    cell = nbformat.v4.new_code_cell(probe_code(question, expression))
-    client.execute_cell(cell, scratch)
-    return read_probe(cell)
-
-
-class CappedClient(NotebookClient):
-    """A notebook client that keeps at most ``max_output_bytes`` of output per cell; the rest is dropped."""
-
-    max_output_bytes = Integer(100_000, help="Output kept per cell, in bytes of JSON.")
-
-    def output(self, outs, msg, display_id, cell_index):
-        size = sum(len(json.dumps(o)) for o in outs) + len(json.dumps(msg.get("content", {})))
-        if size > self.max_output_bytes:
-            if not any(o.get("name") == "stderr" and "[output cut" in o.get("text", "") for o in outs):
-                outs.append(nbformat.v4.new_output("stream", name="stderr",
-                                                   text=f"[output cut by the grader at {self.max_output_bytes} bytes]\n"))
-            return None
-        return super().output(outs, msg, display_id, cell_index)
-
-
-def _client(notebook, workdir: Path, limits: Limits, km=None) -> CappedClient:
-    """The client that runs ``notebook``'s cells in ``workdir`` within ``limits`` (``km``: a sandboxed kernel's)."""
-    return CappedClient(
-        notebook, km=km, timeout=limits.cell_timeout, max_output_bytes=limits.max_output_bytes,
-        kernel_name="python3", allow_errors=True, interrupt_on_timeout=True,
-        # a kernel that ignores the interrupt still ends the cell: an error output, not an endless wait
-        error_on_timeout={"ename": "CellTimeoutError", "evalue": "Cell execution timed out", "traceback": []},
-        resources={"metadata": {"path": str(workdir)}}, record_timing=False,
-    )
-
-
-def _sandboxed_kernel(workdir: Path, memory_mb, max_output_bytes=100_000, progress: Path | None = None):
-    """A kernel manager whose kernel will run in a sandbox with ``workdir`` as its only writable folder
-    (``progress``: where its checks record, see :class:`margincourse.grading.sandbox.Sandbox`)."""
-    km = sandboxing.SandboxedKernelManager(kernel_name="python3", transport="ipc", ip=str(workdir / "kernel"))
-    km.connection_file = str(workdir / "kernel.json")
-    # one message may not be larger than this: the grader's memory is not the kernel's to fill
-    km.context.setsockopt(zmq.MAXMSGSIZE, max(16 * 1024 * 1024, 8 * max_output_bytes))
-    km.sandbox = sandboxing.Sandbox(workdir, memory_mb, progress=progress)
-    km.sandbox.prepare()
-    return km
-
-
-@contextmanager
-def _watched(client, folder: Path, seconds: float):
-    """Watch the client's kernel while the block runs (:class:`margincourse.grading.sandbox.Watchdog`);
-    gives the watchdog, which says why it stopped the kernel if it did (None: no process to watch)."""
-    process = getattr(getattr(client.km, "provisioner", None), "process", None)
-    watchdog = sandboxing.Watchdog(process, folder, seconds) if process is not None else None
-    try:
-        yield watchdog
-    finally:
-        if watchdog is not None:
-            watchdog.stop()
-
-
-def _timed_out(cell) -> bool:
-    """Whether an executed cell was stopped by the per-cell time limit."""
-    return any(o.get("ename") in ("CellTimeoutError", "KeyboardInterrupt")
-               or "Cell execution timed out" in str(o.get("evalue", ""))
-               for o in cell.outputs if o.get("output_type") == "error")
-
-
-def _run_cells(client, cells, scratch: int, questions: dict, run: Run, limits: Limits, start: float) -> int:
-    """Execute the code cells in order (not those tagged ``grader-skip``), probing each question's answer
-    after its first check cell, until the submission's time is up; the number of cells that hit the
-    per-cell limit."""
-    timed_out_cells = 0
-    for index, cell in enumerate(cells):
-        if time.perf_counter() - start > limits.total_timeout:
-            run.status = "timed out"
-            run.reason = f"stopped after {limits.total_timeout} s; cells after cell {index} were not run"
-            break
-        if cell.cell_type != "code" or GRADER_SKIP in cell.metadata.get("tags", []):
-            continue
-        client.execute_cell(cell, index)
-        timed_out_cells += _timed_out(cell)
-        for qid, expression in check_calls(cell.source):
-            if qid in questions and qid not in run.answers and expression:
-                run.answers[qid] = probe(client, scratch, questions[qid], expression)
-    return timed_out_cells
-
-
-def _probe_by_name(client, scratch: int, questions: dict, run: Run) -> None:
-    """For each question whose check cell was deleted, read the conventional name ``answer_qN`` (if it holds a value)."""
-    for qid in questions:
-        if qid not in run.answers:
-            answer = probe(client, scratch, questions[qid], f"answer_{qid}")
-            if answer.found and answer.value is not None:
-                run.answers[qid] = Answer(True, answer.value, by_name=True)
-
-
-def run_in_kernel(submission: Path, questions: dict, limits: Limits = Limits(), *, sandbox=False, memory_mb=None,
-                  start: float | None = None) -> Run:
-    """Step 3, run: execute a copy of the submission cell by cell in a fresh kernel, probing its answers.
-
-    The copy sits in an empty temporary folder, removed afterwards; the original is only read.
-    The kernel's checks record progress in that folder: the path is put in the kernel's own
-    environment, the grader's ``os.environ`` is never changed. With ``sandbox`` the kernel runs
-    under :mod:`margincourse.grading.sandbox` with ``memory_mb`` MiB (default
-    :data:`margincourse.grading.sandbox.DEFAULT_MEMORY_MB`). ``start`` is the
-    ``time.perf_counter()`` at which the submission's time began (default: now).
-
-    Never raises: a dead kernel or a broken environment ends the run with status ``"error"``,
-    keeping the answers read so far.
-    """
-    start = time.perf_counter() if start is None else start
-    run = Run()
-    watchdog = None  # set once the kernel runs; says why it stopped the kernel, if it did
-    workdir = Path(tempfile.mkdtemp(prefix="mcgrade-"))
-    progress = workdir / "progress.json"  # the kernel's checks write here
-    try:
-        copy_path = workdir / "submission.ipynb"
-        shutil.copyfile(submission, copy_path)
-        notebook = nbformat.read(copy_path, as_version=4)
-        cells = list(notebook.cells)
-        notebook.cells.append(nbformat.v4.new_code_cell(""))  # nbclient stores each probe at this index
-        scratch = len(notebook.cells) - 1
-        km = None
-        if sandbox:
-            km = _sandboxed_kernel(workdir, memory_mb or sandboxing.DEFAULT_MEMORY_MB, limits.max_output_bytes,
-                                   progress)
-        client = _client(notebook, workdir, limits, km)
-        # the sandbox gives its kernel an environment of its own (Sandbox.environment); without it the
-        # kernel inherits the grader's, plus where to record progress
-        environment = {**os.environ, PROGRESS: str(progress)}
-        with (client.setup_kernel(cleanup_kc=True, env=environment),
-              _watched(client, workdir, limits.total_timeout + 30) as watchdog):
-            timed_out_cells = _run_cells(client, cells, scratch, questions, run, limits, start)
-            if run.status == "graded":
-                _probe_by_name(client, scratch, questions, run)
-        if timed_out_cells and not run.reason:
-            run.reason = f"{timed_out_cells} cell(s) hit the {limits.cell_timeout} s limit and were interrupted"
-    except Exception as error:  # a dead kernel, a broken environment: keep what was read
-        run.status = "error"
-        run.reason = f"{type(error).__name__}: {str(error)[:160]}"
-        if watchdog is not None and watchdog.reason:
-            run.status = "timed out" if watchdog.timed_out else "error"
-            run.reason = f"stopped by the grader: {watchdog.reason}"
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    return run
-
-
 class _Shown:
     """A value the kernel could only describe: judged as not a number, shown by its description."""
 
@@ -467,6 +216,61 @@ def judge(question, answer: Answer) -> tuple[bool, str]:
     return question.evaluate(value)
 
 
+def named_mistake(question, correct: bool, verdict: str) -> str:
+    """The misconception a wrong answer's verdict names ('' when right, unanswered or plainly wrong).
+
+    Named are: a mistake of the answer key (:class:`margincourse.basics.questions.Mistake`), a wrong
+    option's feedback in a choice question, and the generic sign and percentage slips.
+    """
+    prefix = "not yet. "
+    if correct or not verdict.startswith(prefix):
+        return ""
+    said = verdict[len(prefix):]
+    named = [m.message for m in getattr(question, "mistakes", ())]
+    if question.kind == "choice":
+        named += [text for option, text in question.options.items() if option != question.answer]
+    if said in named or said.startswith(("The size is right but the sign", "It looks like you gave")):
+        return said
+    return ""
+
+
+def _shown(answer: Answer) -> str:
+    """An answer as the gradebook keeps it: its repr, cut to :data:`ANSWER_SHOWN` characters ('' if none read)."""
+    if not answer.found:
+        return ""
+    value = answer.value
+    if isinstance(value, dict):
+        text = value.get("repr", "a function")
+    elif isinstance(value, list):
+        text = repr(function_outputs(value))
+    else:
+        text = repr(value)
+    return text[:ANSWER_SHOWN]
+
+
+def score_details(questions: dict, max_points: dict, answers: dict) -> tuple[dict, dict, list]:
+    """:func:`score`, plus one gradebook row per question (points, max_points, correct, mistake,
+    answer, hint, verdict: the ``answers`` columns of :mod:`margincourse.grading.gradebook`)."""
+    points = {qid: 0.0 for qid in questions}
+    verdicts = {qid: "not answered (no check cell found)." for qid in questions}
+    rows = {qid: {"question": qid, "correct": 0, "mistake": "", "answer": ""} for qid in questions}
+    for qid, answer in answers.items():
+        try:
+            correct, text = judge(questions[qid], answer)
+        except Exception as error:  # a value no question expects (an int too big for a float): this answer only
+            correct, text = False, f"could not check this answer ({type(error).__name__}: {str(error)[:120]})."
+        rows[qid].update(correct=int(correct), mistake=named_mistake(questions[qid], correct, text),
+                         answer=_shown(answer))
+        if answer.by_name:
+            text += f" (read from answer_{qid}; its check cell was missing)"
+        verdicts[qid] = text
+        points[qid] = max_points[qid] if correct else 0.0
+    for qid, row in rows.items():
+        row.update(points=points[qid], max_points=max_points[qid], verdict=verdicts[qid],
+                   hint=getattr(questions[qid], "hint", "") or "")
+    return points, verdicts, list(rows.values())
+
+
 def score(questions: dict, max_points: dict, answers: dict) -> tuple[dict, dict]:
     """Step 5, score: ``(points, verdicts)`` per question, judged in the grader's own process.
 
@@ -474,17 +278,7 @@ def score(questions: dict, max_points: dict, answers: dict) -> tuple[dict, dict]
     question's ``max_points``; a wrong one, an unreadable one or none at all earns 0, and the
     verdict says which (naming the likely mistake, never the expected value).
     """
-    points = {qid: 0.0 for qid in questions}
-    verdicts = {qid: "not answered (no check cell found)." for qid in questions}
-    for qid, answer in answers.items():
-        try:
-            correct, text = judge(questions[qid], answer)
-        except Exception as error:  # a value no question expects (an int too big for a float): this answer only
-            correct, text = False, f"could not check this answer ({type(error).__name__}: {str(error)[:120]})."
-        if answer.by_name:
-            text += f" (read from answer_{qid}; its check cell was missing)"
-        verdicts[qid] = text
-        points[qid] = max_points[qid] if correct else 0.0
+    points, verdicts, _ = score_details(questions, max_points, answers)
     return points, verdicts
 
 
@@ -493,21 +287,35 @@ def feedback_lines(questions, points: dict, max_points: dict, verdicts: dict) ->
     return [f"{qid}: {points[qid]:g}/{max_points[qid]:g} points. {verdicts[qid]}" for qid in questions]
 
 
+def question_mismatch(notebook, questions: dict) -> str:
+    """A warning when the submission's check cells name questions the exercise does not have (an
+    older or another version of the exercise), or none of its questions; '' when they match."""
+    named = {qid for cell in notebook.cells if cell.cell_type == "code" for qid, _ in check_calls(cell.source)}
+    unknown = sorted(named - set(questions))
+    if unknown:
+        return (f"warning: the questions do not match the exercise set: {', '.join(unknown)} "
+                f"{'is' if len(unknown) == 1 else 'are'} not in it (an older version of the exercise?)")
+    if named.isdisjoint(questions) and any(cell.cell_type == "code" for cell in notebook.cells):
+        return "warning: the questions do not match the exercise set: no check cell names one of its questions"
+    return ""
+
+
 def grade_one(submission, exercises_dir, cell_timeout=30, total_timeout=300, max_output_bytes=100_000,
-              sandbox=False, memory_mb=None) -> Result:
+              sandbox=False, memory_mb=None, student=None) -> Result:
     """Grade one submission (see the module notes); never raises.
 
     The steps: :func:`load`, :func:`screen`, :func:`run_in_kernel` (which probes the answers),
     :func:`score`, :func:`feedback_lines`. With ``sandbox`` the kernel runs under
     :mod:`margincourse.grading.sandbox` (no network, a read-only system, only its own folder
     writable, ``memory_mb`` MiB of memory at most, default
-    :data:`margincourse.grading.sandbox.DEFAULT_MEMORY_MB`).
+    :data:`margincourse.grading.sandbox.DEFAULT_MEMORY_MB`). ``student``: whose it is (default the
+    file's name; :mod:`margincourse.grading.students` tells it from the folder layout).
     """
     submission = Path(submission)
     start = time.perf_counter()
-    # The student is the file's name, never what the notebook says about itself (a submission could
-    # claim a classmate's name and overwrite their row's feedback).
-    result = Result(submission=str(submission), student=submission.stem)
+    # The student comes from the file's place and name, never from what the notebook says about itself
+    # (a submission could claim a classmate's name and overwrite their row's feedback).
+    result = Result(submission=str(submission), student=student or submission.stem)
     try:
         notebook, result.exercise = load(submission)
     except NotGradable as refusal:
@@ -520,12 +328,18 @@ def grade_one(submission, exercises_dir, cell_timeout=30, total_timeout=300, max
     if flags:
         result.reason = "not graded: answers must not come from the answer key or the solutions (" + "; ".join(flags) + ")"
         result.feedback = [f"{qid}: 0 points. {result.reason}" for qid in questions]
+        result.answers = [{"question": q, "points": 0.0, "max_points": result.max_points[q], "correct": 0,
+                           "mistake": "", "answer": "", "hint": "", "verdict": result.reason} for q in questions]
     else:
         run = run_in_kernel(submission, questions, Limits(cell_timeout, total_timeout, max_output_bytes),
                             sandbox=sandbox, memory_mb=memory_mb, start=start)
         result.status, result.reason = run.status, run.reason
-        result.points, verdicts = score(questions, result.max_points, run.answers)
+        result.points, verdicts, result.answers = score_details(questions, result.max_points, run.answers)
         result.feedback = feedback_lines(questions, result.points, result.max_points, verdicts)
+    warnings = [question_mismatch(notebook, questions)]
+    if not (Path(exercises_dir) / notebook_file(result.exercise)).is_file():
+        warnings.append(f"warning: --exercises has no {notebook_file(result.exercise)}: each question counted 1 point")
+    result.reason = "; ".join(text for text in (result.reason, *warnings) if text)
     result.seconds = time.perf_counter() - start
     return result
 
@@ -534,15 +348,227 @@ def grade_one(submission, exercises_dir, cell_timeout=30, total_timeout=300, max
 
 def find_submissions(paths) -> list[Path]:
     """Files as given, and every ``.ipynb`` inside given folders (sorted, no checkpoints)."""
-    found = []
-    for path in map(Path, paths):
-        if path.is_dir():
-            found.extend(p for p in sorted(path.rglob("*.ipynb")) if ".ipynb_checkpoints" not in p.parts)
-        elif path.exists():
-            found.append(path)
-        else:
-            raise MarginInputError(f"submission must be an existing file or folder, got {str(path)!r}")
-    return sorted(set(found))
+    return [submission.path for submission in who.find(paths)]
+
+
+def check_exercises_dir(exercises_dir) -> Path:
+    """The instructor's exercises folder, refused (naming ``--exercises``) when it is not a folder or
+    holds none of the exercise notebooks: points would silently fall back to 1 per question."""
+    folder = Path(exercises_dir)
+    first = notebook_file(exercise_names()[0])
+    if not folder.is_dir():
+        raise MarginInputError(f"exercises (--exercises) must be the folder of your exercise notebooks "
+                               f"({first} ...), got {str(folder)!r}, which is not a folder")
+    if not any((folder / notebook_file(name)).is_file() for name in exercise_names()):
+        raise MarginInputError(f"exercises (--exercises) must be the folder of your exercise notebooks "
+                               f"({first} ...), got {str(folder)!r}, which holds none of them")
+    return folder
+
+
+def exercises_hash(exercise: str, exercises_dir) -> str:
+    """SHA-256 of what a grade of ``exercise`` depends on besides the submission: its answer key's
+    module and the instructor's exercise notebook (its points). A change to either regrades."""
+    if exercise not in EXERCISES:
+        return ""
+    digest = hashlib.sha256()
+    key = Path(__file__).resolve().parent / "answer_key" / f"{EXERCISES[exercise]}.py"
+    for path in (key, Path(exercises_dir) / notebook_file(exercise)):
+        digest.update(path.name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"") + b"\0")
+    return digest.hexdigest()
+
+
+def exercise_of(path: Path) -> str:
+    """The exercise a file answers ('' when it cannot be read or told), without running it."""
+    try:
+        return identify_exercise(nbformat.read(path, as_version=4), Path(path))
+    except Exception:  # not a notebook, no exercise: grade_one records why
+        return ""
+
+
+@dataclass
+class Job:
+    """One submission of a batch: its :class:`~margincourse.grading.students.Submission`, its exercise,
+    the hashes that say whether it changed, what the gradebook holds of it, and a warning for its row."""
+
+    submission: who.Submission
+    exercise: str
+    content_sha256: str
+    exercises_hash: str
+    previous: dict | None = None
+    skip: bool = False
+    note: str = ""
+
+
+def plan(connection, found, exercises_dir, regrade=False) -> list[Job]:
+    """What to grade: one :class:`Job` per file, ``skip`` set where the gradebook already holds this
+    student's grade of the same content (SHA-256) against the same exercise set (``regrade``: never
+    skip). Of two files for one student and exercise only the newest is kept, with a warning."""
+    jobs = []
+    for submission in found:
+        sha = hashlib.sha256(submission.path.read_bytes()).hexdigest()
+        previous = books.previous(connection, submission.path)
+        if (not regrade and previous and previous["content_sha256"] == sha and previous["student"] == submission.student
+                and previous["exercises_hash"] == exercises_hash(previous["exercise"], exercises_dir)):
+            jobs.append(Job(submission, previous["exercise"], sha, previous["exercises_hash"], previous, skip=True))
+            continue
+        exercise = exercise_of(submission.path)
+        jobs.append(Job(submission, exercise, sha, exercises_hash(exercise, exercises_dir), previous))
+    newest = {}
+    for job in jobs:
+        if job.exercise:
+            newest.setdefault((job.submission.student, job.exercise), []).append(job)
+    for group in newest.values():
+        if len(group) > 1:
+            group.sort(key=lambda j: (j.submission.submitted_at, str(j.submission.path)))
+            kept, older = group[-1], group[:-1]
+            kept.note = (f"warning: {len(group)} files for this student and exercise, the newest graded, not "
+                         + ", ".join(str(j.submission.path) for j in older))
+            kept.skip = kept.skip and kept.note in kept.previous["reason"]  # a new older file: its row is redone
+            jobs = [j for j in jobs if j not in older]
+    return jobs
+
+
+def _row(job: Job, result: Result, exercises_dir, due, late_penalty: float) -> dict:
+    """The gradebook's ``submissions`` row of a graded job."""
+    late_days, penalty = who.lateness(job.submission.submitted_at, due, late_penalty)
+    return {"student": result.student, "exercise": result.exercise, "submission_path": str(job.submission.path),
+            "content_sha256": job.content_sha256, "exercises_hash": exercises_hash(result.exercise, exercises_dir),
+            "status": result.status, "reason": result.reason, "total": result.total, "max": result.maximum,
+            "submitted_at": job.submission.submitted_at.strftime("%Y-%m-%dT%H:%M:%SZ"), "late_days": late_days,
+            "penalty": penalty, "final": result.total * (1 - penalty), "seconds": round(result.seconds, 3)}
+
+
+def _from_book(connection, job: Job, due, late_penalty: float) -> Result:
+    """The :class:`Result` the gradebook holds for a skipped job (its lateness brought up to date)."""
+    row = job.previous
+    late_days, penalty = who.lateness(job.submission.submitted_at, due, late_penalty)
+    books.update_lateness(connection, row["student"], row["exercise"], row["submission_path"], late_days, penalty)
+    answers = books.answers_of(connection, row["student"], row["exercise"])
+    return Result(submission=row["submission_path"], student=row["student"], exercise=row["exercise"],
+                  status=row["status"], reason=row["reason"], seconds=row["seconds"], answers=answers, skipped=True,
+                  points={a["question"]: a["points"] for a in answers},
+                  max_points={a["question"]: a["max_points"] for a in answers},
+                  feedback=[f"{a['question']}: {a['points']:g}/{a['max_points']:g} points. {a['verdict']}"
+                            for a in answers])
+
+
+def _worker_start(grader_pid: int) -> None:
+    """Each grading worker dies with the grader (SIGKILL included), and so do its kernels (theirs too)."""
+    die_with_parent()
+    if os.getppid() != grader_pid:  # the grader died before the line above took effect
+        os._exit(1)
+
+
+def _grade_all(connection, jobs, exercises_dir, limits: Limits, use_sandbox, memory_mb, workers, progress, due,
+               late_penalty) -> list[Result]:
+    """Grade the jobs not skipped in ``workers`` processes, committing each result to the gradebook as it
+    arrives; the results of all jobs (skipped ones read back from the gradebook)."""
+    skipped = [job for job in jobs if job.skip]
+    results = [_from_book(connection, job, due, late_penalty) for job in skipped]
+    pending = [job for job in jobs if not job.skip]
+    if progress:
+        _show_progress(len(skipped), len(jobs), len(skipped))
+    if not pending:
+        return results
+    with ProcessPoolExecutor(max_workers=min(workers, len(pending)), initializer=_worker_start,
+                             initargs=(os.getpid(),)) as pool:
+        futures = {pool.submit(grade_one, job.submission.path, exercises_dir, limits.cell_timeout,
+                               limits.total_timeout, limits.max_output_bytes, use_sandbox, memory_mb,
+                               job.submission.student): job for job in pending}
+        for future in as_completed(futures):
+            job = futures[future]
+            try:
+                result = future.result()
+            except Exception as error:  # the worker died (out of memory, killed): not recorded, a rerun retries
+                result = Result(str(job.submission.path), job.submission.student, job.exercise, "error",
+                                f"not recorded, rerun to grade it: the grading process failed "
+                                f"({type(error).__name__}: {str(error)[:120]})")
+                results.append(result)
+                continue
+            result.reason = "; ".join(text for text in (result.reason, job.note) if text)
+            books.record(connection, _row(job, result, exercises_dir, due, late_penalty), result.answers)
+            results.append(result)
+            if progress:
+                _show_progress(len(results), len(jobs), len(skipped))
+    return results
+
+
+def _settings(sandbox, memory_mb, progress, late_penalty):
+    """``(use_sandbox, memory_mb)``, checked, with the sandbox's line said on stderr."""
+    use_sandbox, why_not = resolve_sandbox(sandbox)
+    memory_mb = sandboxing.DEFAULT_MEMORY_MB if memory_mb is None else memory_mb
+    if isinstance(memory_mb, bool) or not isinstance(memory_mb, int) or not 1024 <= memory_mb <= 1_048_576:
+        raise MarginInputError(f"memory_mb must be a whole number of MiB between 1,024 and 1,048,576 (a kernel "
+                               f"needs about 1 GiB), got {memory_mb!r}")
+    if not 0 <= late_penalty <= 1:
+        raise MarginInputError(f"late_penalty must be a fraction of the points per day between 0 and 1, "
+                               f"got {late_penalty!r}")
+    if not use_sandbox:  # said even when progress is off: nobody should miss it
+        print(f"WARNING: kernels run WITHOUT a sandbox ({why_not}); students' code runs with your rights",
+              file=sys.stderr)
+    elif progress:
+        print("kernels run in a sandbox: no network, read-only system, no privileges, only their own folder "
+              f"writable, {memory_mb:,} MiB of memory", file=sys.stderr)
+    return use_sandbox, memory_mb
+
+
+def _finish(connection, results, roster, overrides, exercises_dir) -> None:
+    """After grading: the roster and its ``missing`` rows, then the overrides (kept with who and when)."""
+    if roster is not None:
+        books.record_roster(connection, roster)
+        exercises = sorted({r.exercise for r in results if r.exercise})
+        books.record_missing(connection, [r["student"] for r in roster], exercises,
+                             {e: sum(instructor_points(e, exercises_dir).values()) for e in exercises})
+    if overrides is not None:
+        graded = {}
+        for student, exercise, question, max_points in connection.execute(
+                "SELECT student, exercise, question, max_points FROM answers"):
+            graded.setdefault(student, {}).setdefault(exercise, {})[question] = max_points
+        import getpass  # who applied the overrides: the account running the grader
+
+        books.record_overrides(connection, who.read_overrides(overrides, graded), who=getpass.getuser())
+
+
+def grade(submissions, out, *, exercises_dir, jobs=None, cell_timeout=30, total_timeout=300,
+          max_output_bytes=100_000, feedback_dir=None, progress=True, sandbox="auto", memory_mb=None,
+          regrade=False, pattern=None, roster=None, due=None, late_penalty=0.0, overrides=None) -> list[Result]:
+    """Grade submissions in parallel into the gradebook database beside ``out``, then write the
+    gradebook CSV ``out`` from it (and one feedback file each).
+
+    Each result is committed to the database (:mod:`margincourse.grading.gradebook`) as it finishes;
+    a rerun skips what is recorded unchanged (:func:`plan`; ``regrade`` grades everything again).
+    A second grader on the same ``out`` is refused (:func:`margincourse.grading.gradebook.lock`);
+    an unwritable folder or a full disk is found first (:func:`margincourse.grading.gradebook.preflight`).
+    ``sandbox``: ``"auto"`` (default), ``"on"`` or ``"off"``, see :func:`resolve_sandbox`;
+    ``memory_mb``: the sandboxed kernel's memory limit (default
+    :data:`margincourse.grading.sandbox.DEFAULT_MEMORY_MB`). ``pattern``, ``roster``, ``due``
+    (ISO 8601), ``late_penalty`` (fraction per started day) and ``overrides`` (a CSV): see
+    :mod:`margincourse.grading.students`.
+    """
+    exercises_dir = check_exercises_dir(exercises_dir)
+    use_sandbox, memory_mb = _settings(sandbox, memory_mb, progress, late_penalty)
+    due = who.parse_time(due) if isinstance(due, str) else due
+    found = who.find(submissions, pattern)
+    roster = who.read_roster(roster) if roster is not None else None
+    out = Path(out)
+    feedback_dir = Path(feedback_dir) if feedback_dir else out.parent / f"{out.stem}-feedback"
+    books.preflight(out, len(found))
+    with books.lock(out):
+        remove_stale_folders()
+        connection = books.connect(books.database_path(out))
+        try:
+            work = plan(connection, found, exercises_dir, regrade)
+            results = _grade_all(connection, work, exercises_dir, Limits(cell_timeout, total_timeout, max_output_bytes),
+                                 use_sandbox, memory_mb, jobs or os.cpu_count() or 1, progress, due, late_penalty)
+            _finish(connection, results, roster, overrides, exercises_dir)
+        finally:
+            connection.close()
+        if progress:
+            print(file=sys.stderr)
+        results.sort(key=lambda r: r.submission)
+        write_atomically(out, gradebook_csv(books.database_path(out)))
+        write_feedback(results, feedback_dir)
+    return results
 
 
 def _cell(text) -> str:
@@ -551,17 +577,23 @@ def _cell(text) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def gradebook_csv(results) -> str:
-    """The gradebook: one row per submission, one column per exercise's question, in the order given."""
-    columns = sorted({f"{r.exercise}:{q}" for r in results for q in r.max_points})
+def gradebook_csv(db_path) -> str:
+    """The gradebook CSV, from the database: one row per student and exercise (overrides and late
+    penalties applied), one column per exercise's question, sorted."""
+    totals, long = books.totals(db_path), books.long_table(db_path)
+    columns = sorted({f"{e}:{q}" for e, q in zip(long["exercise"], long["question"])})
+    points = {(s, f"{e}:{q}"): p for s, e, q, p in zip(long["student"], long["exercise"], long["question"],
+                                                        long["points"])}
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["student", "submission", "exercise", "status", *columns, "total", "max", "reason"])
-    for r in results:
-        cells = [f"{r.points[c.split(':')[1]]:g}" if c.split(":")[0] == r.exercise and c.split(":")[1] in r.points
-                 else "" for c in columns]
-        writer.writerow([_cell(r.student), _cell(r.submission), r.exercise, r.status, *cells,
-                         f"{r.total:g}", f"{r.maximum:g}", _cell(r.reason)])
+    writer.writerow(["student", "name", "section", "submission", "exercise", "status", *columns, "total", "max",
+                     "late_days", "penalty", "final", "submitted_at", "reason"])
+    for r in totals.itertuples(index=False):
+        cells = [f"{points[(r.student, c)]:g}" if (r.student, c) in points and c.startswith(f"{r.exercise}:") else ""
+                 for c in columns]
+        writer.writerow([_cell(r.student), _cell(r.name), _cell(r.section), _cell(r.submission_path), r.exercise,
+                         r.status, *cells, f"{r.total:g}", f"{r.max:g}", r.late_days, f"{r.penalty:g}",
+                         f"{r.final:g}", r.submitted_at, _cell(r.reason)])
     return buffer.getvalue()
 
 
@@ -593,53 +625,12 @@ def resolve_sandbox(mode="auto"):
     return problem is None, problem or ""
 
 
-def grade(submissions, out, *, exercises_dir, jobs=None, cell_timeout=30, total_timeout=300,
-          max_output_bytes=100_000, feedback_dir=None, progress=True, sandbox="auto",
-          memory_mb=None) -> list[Result]:
-    """Grade submissions in parallel and write the gradebook CSV (and one feedback file each).
-
-    ``sandbox``: ``"auto"`` (default), ``"on"`` or ``"off"``, see :func:`resolve_sandbox`;
-    ``memory_mb``: the sandboxed kernel's memory limit (default
-    :data:`margincourse.grading.sandbox.DEFAULT_MEMORY_MB`).
-    """
-    use_sandbox, why_not = resolve_sandbox(sandbox)
-    memory_mb = sandboxing.DEFAULT_MEMORY_MB if memory_mb is None else memory_mb
-    if isinstance(memory_mb, bool) or not isinstance(memory_mb, int) or not 1024 <= memory_mb <= 1_048_576:
-        raise MarginInputError(f"memory_mb must be a whole number of MiB between 1,024 and 1,048,576 (a kernel "
-                               f"needs about 1 GiB), got {memory_mb!r}")
-    if not use_sandbox:  # said even when progress is off: nobody should miss it
-        print(f"WARNING: kernels run WITHOUT a sandbox ({why_not}); students' code runs with your rights",
-              file=sys.stderr)
-    elif progress:
-        print("kernels run in a sandbox: no network, read-only system, no privileges, only their own folder "
-              f"writable, {memory_mb:,} MiB of memory", file=sys.stderr)
-    paths = find_submissions(submissions)
-    jobs = jobs or os.cpu_count() or 1
-    out = Path(out)
-    feedback_dir = Path(feedback_dir) if feedback_dir else out.with_suffix("").parent / f"{out.stem}-feedback"
-    results = []
-    done = 0
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(grade_one, p, exercises_dir, cell_timeout, total_timeout, max_output_bytes,
-                               use_sandbox, memory_mb): p
-                   for p in paths}
-        for future in as_completed(futures):
-            results.append(future.result())
-            done += 1
-            if progress:
-                _show_progress(done, len(paths))
-    if progress:
-        print(file=sys.stderr)
-    results.sort(key=lambda r: r.submission)
-    write_atomically(out, gradebook_csv(results))
-    write_feedback(results, feedback_dir)
-    return results
-
-
-def _show_progress(done: int, total: int, width=30) -> None:
-    """Redraw the progress bar on stderr: ``grading [#####.....] 5/10``."""
+def _show_progress(done: int, total: int, skipped: int = 0, width=30) -> None:
+    """Redraw the progress bar on stderr: ``grading [#####.....] 5/10 (3 unchanged, skipped)``."""
     filled = int(width * done / max(total, 1))
-    print(f"\rgrading [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", file=sys.stderr, flush=True)
+    note = f" ({skipped} unchanged, skipped)" if skipped else ""
+    print(f"\rgrading [{'#' * filled}{'.' * (width - filled)}] {done}/{total}{note}", end="", file=sys.stderr,
+          flush=True)
 
 
 def write_feedback(results, feedback_dir: Path) -> list[Path]:

@@ -5,7 +5,8 @@ The file is ``.margincourse_progress.json`` in the course folder (the nearest fo
 above the notebook that holds ``notebooks/`` or ``exercises/``; else the current
 folder), or wherever ``MARGINCOURSE_PROGRESS`` points; :func:`load`, :func:`record` and
 :func:`table` also take the file as ``path=``. It is written atomically
-(:func:`margincourse.basics.files.write_atomically`), and a missing or corrupted file is
+(:func:`margincourse.basics.files.write_atomically`) under a lock, so two checks at once keep
+both verdicts, and a missing or corrupted file is
 simply started afresh: a progress file can never break a check. The grader never reads it.
 
 The record is ``{exercise: {question: {"correct": bool, "time": "..."}}}`` and holds no points:
@@ -18,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -80,12 +82,33 @@ def record(exercise: str, question: str, correct: bool, path=None) -> None:
     ``path``: the progress file (default :func:`progress_path`).
     """
     path = progress_path() if path is None else Path(path)
-    data = load(path)
-    data.setdefault(exercise, {})[question] = {"correct": bool(correct), "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    with _locked(path.parent):  # two checks at once (two notebooks, two kernels): each read-modify-write whole
+        data = load(path)
+        data.setdefault(exercise, {})[question] = {"correct": bool(correct),
+                                                   "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        try:
+            write_atomically(path, json.dumps(data, indent=1, sort_keys=True))
+        except OSError:
+            pass  # a read-only folder: the check still printed its verdict
+
+
+@contextmanager
+def _locked(folder: Path):
+    """Hold an exclusive ``flock`` on ``folder`` (the progress file's; the file itself is replaced on
+    each write, so it cannot carry the lock) while the block runs. Without ``fcntl`` (Windows) or
+    a readable folder, the block runs unlocked: the write itself stays atomic."""
     try:
-        write_atomically(path, json.dumps(data, indent=1, sort_keys=True))
-    except OSError:
-        pass  # a read-only folder: the check still printed its verdict
+        import fcntl
+
+        handle = os.open(folder, os.O_RDONLY)
+    except (ImportError, OSError):
+        yield
+        return
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)  # closing releases the lock
 
 
 def table(path=None, points=None) -> pd.DataFrame:

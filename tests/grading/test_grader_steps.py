@@ -199,13 +199,13 @@ def test_run_passes_the_progress_file_to_the_kernel_and_leaves_the_graders_envir
         monkeypatch.setenv(PROGRESS, str(tmp_path / outside))
     before = dict(os.environ)
     during = []
-    run_cells = grader._run_cells
+    run_cells = grader.running._run_cells
 
     def watching(*args):  # what the grader's own environment holds while the kernel runs
         during.append(dict(os.environ))
         return run_cells(*args)
 
-    monkeypatch.setattr(grader, "_run_cells", watching)
+    monkeypatch.setattr(grader.running, "_run_cells", watching)
     path = tmp_path / f"ann_{NAME}.ipynb"
     nbformat.write(_notebook(RECORDER), path)
     run = grader.run_in_kernel(path, QUESTIONS, grader.Limits(cell_timeout=60), sandbox=sandbox)

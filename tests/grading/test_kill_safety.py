@@ -1,0 +1,94 @@
+"""A grader killed with SIGKILL halfway (issue 13): no worker or kernel survives it, the submissions finished
+before the kill are in the gradebook, and the rerun removes the dead run's folders and grades only the rest."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from margincourse.grading import running
+from margincourse.grading.sandbox import sandbox_problem
+
+ROOT = Path(__file__).resolve().parents[2]
+SOLUTION = ROOT / "solutions" / "ex01_initial_margin.ipynb"
+COUNT = 4
+
+
+def _ours(marker: bytes) -> list[int]:
+    """Processes whose environment names ``marker`` (this test's temporary folder), from /proc."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) != os.getpid():
+            try:
+                with open(f"/proc/{entry}/environ", "rb") as environ:
+                    if marker in environ.read():
+                        found.append(int(entry))
+            except OSError:
+                pass
+    return found
+
+
+def _recorded(db: Path) -> int:
+    try:
+        with sqlite3.connect(db, timeout=5) as connection:
+            return connection.execute("SELECT COUNT(*) FROM submissions").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def _wait(condition, seconds):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return condition()
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads the process table from /proc (Linux)")
+@pytest.mark.parametrize("sandbox", ["off", "on"])
+def test_a_killed_grader_leaves_no_kernel_and_the_rerun_finishes_the_rest(tmp_path, sandbox):
+    if sandbox == "on" and sandbox_problem():
+        pytest.skip(sandbox_problem())
+    folder, scratch = tmp_path / "in", tmp_path / "tmp"
+    folder.mkdir()
+    scratch.mkdir()
+    slow = nbformat.read(SOLUTION, as_version=4)
+    slow.cells.insert(0, nbformat.v4.new_code_cell("import time\ntime.sleep(6)"))
+    for i in range(COUNT):
+        nbformat.write(slow, folder / f"s{i}_ex01_initial_margin.ipynb")
+    out = tmp_path / "out" / "gradebook.csv"
+    command = [sys.executable, "-m", "margincourse.cli", "grade", str(folder), "--out", str(out), "--jobs", "2",
+               "--sandbox", sandbox, "--exercises", str(ROOT / "exercises")]
+    environment = {**os.environ, "TMPDIR": str(scratch)}
+    marker = str(scratch).encode()
+
+    grader = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert _wait(lambda: _recorded(out.with_suffix(".sqlite")) >= 1, 180), "nothing was graded"
+        assert _wait(lambda: len(_ours(marker)) >= 3, 60)  # workers and kernels on the next submissions
+        grader.send_signal(signal.SIGKILL)
+        grader.wait()
+    finally:
+        if grader.poll() is None:
+            grader.kill()
+            grader.wait()
+    done = _recorded(out.with_suffix(".sqlite"))
+    assert 1 <= done < COUNT
+    assert _wait(lambda: _ours(marker) == [], 20), f"left running: {_ours(marker)}"
+    left = list(scratch.glob(running.FOLDER_PREFIX + "*"))
+    assert left  # the killed run could not clean up after itself ...
+
+    rerun = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"({done} unchanged, skipped)" in rerun.stderr
+    assert not any(path.exists() for path in left)  # ... the next run did
+    with sqlite3.connect(out.with_suffix(".sqlite")) as connection:
+        rows = connection.execute("SELECT status, total FROM submissions").fetchall()
+    assert rows == [("graded", 8.0)] * COUNT

@@ -1,7 +1,11 @@
-"""Exercise 3, liquidation: Binance's liquidation price, bankruptcy price, tiers, a wick.
+"""Exercise 3, liquidation: Binance's liquidation price, bankruptcy price, tiers, a wick, steps, ADL.
 
 Every expected value is computed by the engine (:mod:`margincourse.engine.formulas`, the shipped
-Binance BTCUSDT tiers, :class:`margincourse.Account` over :func:`margincourse.scenario`).
+Binance BTCUSDT tiers, :class:`margincourse.Account` over :func:`margincourse.scenario`; stepped
+liquidation by :func:`margincourse.reduce_to_lower_tier`, after Bybit's "Liquidation Process (USDT
+Contract)" and "Binance Futures Liquidation Protocols"; auto-deleveraging by
+:func:`margincourse.adl_ranking` and :func:`margincourse.deleverage`, after Binance's "What Is
+Auto-Deleveraging (ADL) and How Does It Work?").
 """
 
 from functools import lru_cache
@@ -10,6 +14,8 @@ import numpy as np
 
 from ...engine import formulas as f
 from ...engine.account import Account
+from ...engine.adl import Counterparty, adl_ranking, deleverage
+from ...engine.liquidation import reduce_to_lower_tier
 from ...basics.questions import ChoiceQuestion, FunctionQuestion, Mistake, NumberQuestion
 from ...engine.paths import scenario
 from ...engine.specs import tier_table
@@ -29,6 +35,15 @@ S_SIZE, S_ENTRY, S_LEVERAGE = 0.5, 64_000, 25
 T_SIZE, T_ENTRY, T_LEVERAGE = 12, 52_000, 10
 # q7, q8: the lesson's 10x long through crash_50, with Binance's liquidation fee.
 R_SIZE, R_ENTRY, R_LEVERAGE, R_FEE, R_SCENARIO = 0.02, 50_000, 10, 0.0125, "crash_50"
+# q9-q11: a large isolated long (tier 3 at entry) liquidated in steps.
+P_SIZE, P_ENTRY, P_LEVERAGE, P_CONTRACT = 30, 64_000, 10, 0.0001
+# q12-q15: a bankrupt isolated short, the insurance fund, and three longs on the other side.
+A_SIZE, A_ENTRY, A_LEVERAGE, A_GAP_PRICE, A_FUND = 4, 40_000, 25, 43_000, 1_750
+A_LONGS = (
+    Counterparty("P", "long", 2, 30_000, 20_000),
+    Counterparty("Q", "long", 1, 38_000, 1_900),
+    Counterparty("R", "long", 2, 41_000, 8_200),
+)
 
 
 def _margin(size, entry, leverage):
@@ -86,6 +101,101 @@ def _margin_minus_maintenance_lost():
 def _fee_on_top():
     lp = _run()[1]
     return _run()[2].wallet_balance - R_FEE * f.notional(R_SIZE, lp)
+
+
+# q9-q11: stepped liquidation.
+def _big_margin():
+    return _margin(P_SIZE, P_ENTRY, P_LEVERAGE)
+
+
+def _big_lp():
+    return f.liquidation_price_for_tiers("long", P_ENTRY, P_SIZE, _big_margin(), _binance())
+
+
+def _big_step(fee=0.0):
+    return reduce_to_lower_tier("long", P_ENTRY, P_SIZE, _big_margin(), _big_lp(), _binance(), P_CONTRACT, fee)
+
+
+def _cut_to(cap, price):
+    """BTC closed when the long is cut to the whole contracts below ``cap`` at ``price``."""
+    return P_SIZE - np.floor(cap / price / P_CONTRACT + 1e-9) * P_CONTRACT
+
+
+# q12-q15: auto-deleveraging.
+def _a_bankruptcy():
+    return f.bankruptcy_price("short", A_ENTRY, A_SIZE, _margin(A_SIZE, A_ENTRY, A_LEVERAGE))
+
+
+@lru_cache(maxsize=None)
+def _a_result():
+    return deleverage("short", A_SIZE, _a_bankruptcy(), A_GAP_PRICE, A_FUND, A_LONGS)
+
+
+def _a_first():
+    return adl_ranking(A_LONGS, A_GAP_PRICE)["name"].iloc[0]
+
+
+def _a_fill(rank):
+    return _a_result().fills[rank - 1]
+
+
+def _by_profit_only():
+    return max(A_LONGS, key=lambda c: c.unrealized_pnl(A_GAP_PRICE)).name
+
+
+def _long_text(c):
+    leverage = round(c.size * c.entry_price / c.wallet_balance)
+    return (f"{c.name}: {c.size:g} BTC long from {c.entry_price:,.0f} at {leverage}x, "
+            f"{c.unrealized_pnl(A_GAP_PRICE):,.0f} USDT in profit at the mark")
+
+
+def _options_ranking():
+    """The four options of q12 (the right one, computed by the engine's ranking, last in the list)."""
+    by_name = {c.name: c for c in A_LONGS}
+    first, richest = by_name[_a_first()], by_name[_by_profit_only()]
+    others = [c for c in A_LONGS if c is not first and c is not richest]
+    fund = "none: the insurance fund pays the winners in full"
+    options = {
+        _long_text(richest): "Not by profit alone: Binance ranks by profit as a share of the collateral times the "
+                             "margin ratio. A big profit on a low-leverage position (lots of collateral) ranks low.",
+        fund: f"The fund holds only {A_FUND:,} USDT, less than the loss past the short's margin: ADL takes the rest, "
+              "from the best-ranked winners.",
+        _long_text(others[0]): "Its profit and its leverage are both in the middle: Leverage Pnl puts it second.",
+        _long_text(first): "Its profit is small in USDT, but large next to its thin collateral at high leverage: "
+                           "Leverage Pnl = Pnl Percent x Margin Ratio is the highest of the three.",
+    }
+    return options
+
+
+def _adl_reference(side, quantity, bankruptcy_price, price, insurance_fund):
+    return deleverage(side, quantity, bankruptcy_price, price, insurance_fund, []).quantity_deleveraged
+
+
+def _adl_ignoring_the_fund(side, quantity, bankruptcy_price, price, insurance_fund):
+    return quantity if f.side_sign(side) * (bankruptcy_price - price) > 0 else 0.0
+
+
+def _adl_long_formula_for_shorts(side, quantity, bankruptcy_price, price, insurance_fund):
+    return _adl_reference("long", quantity, bankruptcy_price, price, insurance_fund)
+
+
+def _adl_fund_always_pays(side, quantity, bankruptcy_price, price, insurance_fund):
+    return 0.0
+
+
+def _adl_fund_at_the_price(side, quantity, bankruptcy_price, price, insurance_fund):
+    if f.side_sign(side) * (bankruptcy_price - price) <= 0:
+        return 0.0
+    return max(quantity - insurance_fund / price, 0.0)
+
+
+ADL_CASES = (
+    ("long", 2, 47_500, 45_000, 0),
+    ("short", 4, 41_600, 43_000, 1_750),
+    ("long", 1, 49_000, 48_000, 5_000),
+    ("short", 0.5, 30_000, 30_600, 100),
+    ("long", 3, 20_000, 19_000, 1_500),
+)
 
 
 # q6: write liquidation_price_short.
@@ -280,5 +390,148 @@ QUESTIONS = (
                                                      float(scenario(R_SCENARIO, start_price=R_ENTRY)["close"].iloc[-1]))),
         ),
         hint="What backs an isolated position, and what happens to all of it at liquidation?",
+    ),
+    NumberQuestion(
+        id="q9",
+        prompt=f"An isolated long of {P_SIZE} BTC at {P_ENTRY:,} USDT with {P_LEVERAGE}x, opened with its initial "
+               "margin on Binance (tier table above: tier 3 at entry), is liquidated in steps. At its liquidation "
+               "price the engine cuts it to the largest whole number of contracts (0.0001 BTC each) whose notional "
+               "at that price is below tier 2's cap of 600,000 USDT. How many BTC does this first step close? "
+               "(Answers within 0.0001 BTC count.)",
+        expected=lambda: _big_step().size_closed,
+        unit="BTC",
+        tolerance=0.0001,
+        relative=0.0,
+        mistakes=(
+            Mistake("That is the whole position: above the lowest tier the exchange first cuts the position to a "
+                    "lower tier, and closes the rest only if it is still in liquidation.", lambda: float(P_SIZE)),
+            Mistake("It looks like you measured tier 2's cap at the entry price. The cut happens at the "
+                    "liquidation price, so the size that fits under 600,000 USDT is larger.",
+                    lambda: _cut_to(_binance().tiers[1].cap, P_ENTRY)),
+            Mistake("It looks like you cut straight down to tier 1. The first step goes one tier down, to the "
+                    "highest lower tier that makes the position margin compliant again.",
+                    lambda: _cut_to(_binance().tiers[0].cap, _big_lp())),
+            Mistake("That is the size left after the step; the question asks how much is closed.",
+                    lambda: _big_step().size_after),
+        ),
+        hint="Find the liquidation price (the tier at the liquidation price!), then the size left = whole "
+             "contracts below 600,000 / LP; the step closes the rest.",
+    ),
+    NumberQuestion(
+        id="q10",
+        prompt="After that first step, how much margin (USDT) is left in the position's isolated bucket? The part "
+               "closed is sold at the liquidation price, no liquidation fee. (Answers within 0.01 USDT count.)",
+        expected=lambda: _big_step().margin_after,
+        unit="USDT",
+        tolerance=0.01,
+        mistakes=(
+            Mistake("The margin cannot stay as it was: the part closed realizes its loss, and that loss is paid "
+                    "out of the bucket.", _big_margin),
+            Mistake("It looks like you split the margin in proportion to the size left. The bucket keeps all of "
+                    "the margin minus the loss realized on the part closed.",
+                    lambda: _big_margin() * _big_step().size_after / P_SIZE),
+            Mistake("That is what is left if the whole position were closed at the liquidation price. A stepped "
+                    "liquidation closes only the part above tier 2's cap; the rest stays open.",
+                    lambda: _big_margin() + P_SIZE * (_big_lp() - P_ENTRY)),
+        ),
+        hint="Margin after = margin + (LP - entry) x size closed.",
+    ),
+    ChoiceQuestion(
+        id="q11",
+        prompt=f"The same {P_SIZE} BTC long, now with Binance's 1.25 % liquidation fee charged on the part "
+               "closed. What does the engine do when the mark reaches the liquidation price?",
+        options={
+            "it still cuts the position to tier 2: a liquidation fee is charged only when a position is closed "
+            "whole": "Binance charges it \"on the amount liquidated only\": a partial close pays it too, and the "
+                     "check after a step counts it.",
+            "it closes all of it at once: the fee on the part sold would take more than the maintenance margin "
+            "the cut frees, so no cut leaves it margin compliant": "Tier 3's rate is 0.65 %, the fee 1.25 %: each "
+                                                                  "BTC sold frees less requirement than the fee "
+                                                                  "costs.",
+            "it closes all of it at the liquidation price and pays the trader what is left of the margin":
+                "A position closed whole is settled at the bankruptcy price: the whole margin is gone, the buffer "
+                "pays the fee and goes to the insurance fund.",
+        },
+        answer=("it closes all of it at once: the fee on the part sold would take more than the maintenance margin "
+                "the cut frees, so no cut leaves it margin compliant") if _big_step(0.0125) is None else
+               "it still cuts the position to tier 2: a liquidation fee is charged only when a position is closed "
+               "whole",
+    ),
+    ChoiceQuestion(
+        id="q12",
+        prompt=f"A {A_LEVERAGE}x isolated short of {A_SIZE} BTC at {A_ENTRY:,} USDT gaps past its bankruptcy price: "
+               f"the mark is {A_GAP_PRICE:,}. The insurance fund holds {A_FUND:,} USDT, less than the loss past the "
+               "short's margin. Three longs are open on the other side (collateral = size x entry / leverage). "
+               "By Binance's ranking, whose position is deleveraged first?",
+        options=_options_ranking(),
+        answer=_long_text(next(c for c in A_LONGS if c.name == _a_first())),
+    ),
+    NumberQuestion(
+        id="q13",
+        prompt="In q12, how many BTC of the bankrupt short are passed to auto-deleveraging? The fund takes over "
+               "as much as its balance covers, each BTC costing it the gap between the bankruptcy price and the "
+               "mark. (Answers within 0.0001 BTC count.)",
+        expected=lambda: _a_result().quantity_deleveraged,
+        unit="BTC",
+        tolerance=0.0001,
+        mistakes=(
+            Mistake("That is the whole short: the insurance fund pays first, as far as its balance goes; only "
+                    "the rest goes to ADL.", lambda: float(A_SIZE)),
+            Mistake("The insurance fund does not always cover the loss: when its balance is smaller than the "
+                    "loss past the margin, ADL closes profitable opposite positions for the rest.", lambda: 0.0),
+            Mistake("That is the part the insurance fund takes over; the question asks for the rest.",
+                    lambda: _a_result().quantity_to_fund),
+            Mistake("It looks like you turned the fund into BTC at the mark price. Each BTC the fund takes over "
+                    "costs it only the gap between the bankruptcy price and the mark.",
+                    lambda: A_SIZE - A_FUND / A_GAP_PRICE),
+        ),
+        hint="Bankruptcy price = entry x (1 + 1 / leverage); loss per BTC past it = mark - bankruptcy price; the "
+             "fund covers fund / (loss per BTC) BTC.",
+    ),
+    NumberQuestion(
+        id="q14",
+        prompt="The first-ranked long takes what it can; the second-ranked long takes the rest of q13's BTC. Both "
+               "are closed at the short's bankruptcy price, not at the mark. How much of the profit its mark "
+               "showed on the part closed does the second-ranked long not receive, in USDT? (Answers within "
+               "0.01 USDT count.)",
+        expected=lambda: _a_fill(2).forgone_profit,
+        unit="USDT",
+        tolerance=0.01,
+        mistakes=(
+            Mistake("It looks like you closed its whole position. ADL takes from it only the BTC the first-ranked "
+                    "long could not take.",
+                    lambda: _a_fill(2).size_before * abs(A_GAP_PRICE - _a_bankruptcy())),
+            Mistake("That is the profit it does receive: closed at the bankruptcy price, it still realizes "
+                    "(bankruptcy price - its entry) on each BTC.", lambda: _a_fill(2).realized_pnl),
+            Mistake("That is its whole profit at the mark on the part closed: it keeps the part up to the "
+                    "bankruptcy price.",
+                    lambda: _a_fill(2).quantity * (A_GAP_PRICE - [c for c in A_LONGS
+                                                                  if c.name == _a_fill(2).name][0].entry_price)),
+            Mistake("That is everything passed to ADL; the first-ranked long pays its share of it too.",
+                    lambda: _a_result().quantity_deleveraged * abs(A_GAP_PRICE - _a_bankruptcy())),
+        ),
+        hint="Profit not received = BTC closed x (mark - bankruptcy price).",
+    ),
+    FunctionQuestion(
+        id="q15",
+        prompt="Write adl_quantity(side, quantity, bankruptcy_price, price, insurance_fund): how many BTC of a "
+               "bankrupt position (`side` \"long\" or \"short\", `quantity` BTC) are passed to auto-deleveraging "
+               "when the mark is `price` and the insurance fund holds `insurance_fund` USDT. The fund takes over "
+               "what its balance covers; nothing goes to ADL when the mark has not passed the bankruptcy price.",
+        reference_function=_adl_reference,
+        cases=ADL_CASES,
+        tolerance=0.0001,
+        mistakes=(
+            Mistake("These pass the whole position to ADL whenever there is a gap: the insurance fund pays first, "
+                    "as far as its balance goes.", _adl_ignoring_the_fund),
+            Mistake("Right for longs, wrong for shorts: a short's loss past its bankruptcy price comes when the "
+                    "mark is above it (loss per BTC = price - bankruptcy price).", _adl_long_formula_for_shorts),
+            Mistake("These are all 0: the insurance fund does not always make the winners whole; past its "
+                    "balance, ADL takes over.", _adl_fund_always_pays),
+            Mistake("It looks like you turned the fund into BTC at the mark price; each BTC it takes over costs "
+                    "it only the gap between the bankruptcy price and the mark.", _adl_fund_at_the_price),
+        ),
+        hint="gap = (bankruptcy_price - price) for a long, (price - bankruptcy_price) for a short; if gap <= 0: 0; "
+             "else max(quantity - insurance_fund / gap, 0).",
     ),
 )

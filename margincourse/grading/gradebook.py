@@ -117,6 +117,10 @@ def record(connection, row: dict, answers=()) -> None:
                                                         "seconds") else 0) for column in SUBMISSION_COLUMNS}
     row["graded_at"] = row["graded_at"] or now()
     with connection:  # one transaction: all of it, or (after a crash) none of it
+        for student, exercise in connection.execute(  # the same file graded under another name before
+                "SELECT student, exercise FROM submissions WHERE submission_path = ?", (row["submission_path"],)).fetchall():
+            connection.execute("DELETE FROM answers WHERE student = ? AND exercise = ?", (student, exercise))
+        connection.execute("DELETE FROM submissions WHERE submission_path = ?", (row["submission_path"],))
         if row["exercise"]:
             connection.execute("DELETE FROM submissions WHERE student = ? AND exercise = ?",
                                (row["student"], row["exercise"]))
@@ -239,7 +243,7 @@ def long_table(db_path) -> pd.DataFrame:
 
 def totals(db_path) -> pd.DataFrame:
     """One row per student x exercise: ``student, name, section, exercise, status, total, max,
-    late_days, penalty, final, submitted_at``.
+    late_days, penalty, final, submitted_at`` (then ``submission_path`` and ``reason``).
 
     ``total`` includes the overrides (the grader's total plus each override's change);
     ``final = total x (1 - penalty)``, ``penalty`` being the late penalty as a fraction.

@@ -28,7 +28,10 @@ not run. Limits: a per-cell time limit (an endless loop costs that cell, the ker
 interrupted and the rest still runs), a per-submission time limit, and a cap on
 the output kept per cell. A broken, empty or non-notebook file gets a row with
 its status; it never stops the batch. Submissions run in parallel (``jobs``).
-The gradebook is written atomically and sorted, so a re-run gives the same file.
+Each result is committed to the gradebook database as it finishes
+(:mod:`margincourse.grading.gradebook`); a rerun grades only what changed (:func:`plan`), and
+the CSV is written from the database, atomically and sorted, so a re-run gives the same file.
+Who handed in what, and when, is :mod:`margincourse.grading.students`.
 
 :func:`grade_one` is a pipeline of steps, each a function of its own that can be called and
 tested alone: :func:`load` (read the file, tell its exercise) -> :func:`screen` (the static
@@ -58,6 +61,7 @@ from ..basics.questions import Raised
 from . import gradebook as books
 from . import running
 from . import sandbox as sandboxing
+from .feedback_html import write_feedback_html
 from . import students as who
 from .answer_key import EXERCISES
 from .keys import exercise_names, notebook_file, questions_of
@@ -460,15 +464,29 @@ def _worker_start(grader_pid: int) -> None:
 
 
 def _grade_all(connection, jobs, exercises_dir, limits: Limits, use_sandbox, memory_mb, workers, progress, due,
-               late_penalty) -> list[Result]:
-    """Grade the jobs not skipped in ``workers`` processes, committing each result to the gradebook as it
-    arrives; the results of all jobs (skipped ones read back from the gradebook)."""
+               late_penalty, scheduler=None) -> list[Result]:
+    """Grade the jobs not skipped in ``workers`` processes (or on the Dask cluster at ``scheduler``),
+    committing each result to the gradebook as it arrives; the results of all jobs (skipped ones read
+    back from the gradebook)."""
     skipped = [job for job in jobs if job.skip]
     results = [_from_book(connection, job, due, late_penalty) for job in skipped]
     pending = [job for job in jobs if not job.skip]
     if progress:
         _show_progress(len(skipped), len(jobs), len(skipped))
     if not pending:
+        return results
+
+    def arrived(job, result):
+        result.reason = "; ".join(text for text in (result.reason, job.note) if text)
+        books.record(connection, _row(job, result, exercises_dir, due, late_penalty), result.answers)
+        results.append(result)
+        if progress:
+            _show_progress(len(results), len(jobs), len(skipped))
+
+    if scheduler:  # the same grade_one on a Dask cluster: margincourse.grading.cluster
+        from .cluster import grade_jobs
+
+        grade_jobs(scheduler, pending, exercises_dir, limits, use_sandbox, memory_mb, arrived, results.append)
         return results
     with ProcessPoolExecutor(max_workers=min(workers, len(pending)), initializer=_worker_start,
                              initargs=(os.getpid(),)) as pool:
@@ -485,11 +503,7 @@ def _grade_all(connection, jobs, exercises_dir, limits: Limits, use_sandbox, mem
                                 f"({type(error).__name__}: {str(error)[:120]})")
                 results.append(result)
                 continue
-            result.reason = "; ".join(text for text in (result.reason, job.note) if text)
-            books.record(connection, _row(job, result, exercises_dir, due, late_penalty), result.answers)
-            results.append(result)
-            if progress:
-                _show_progress(len(results), len(jobs), len(skipped))
+            arrived(job, result)
     return results
 
 
@@ -531,7 +545,8 @@ def _finish(connection, results, roster, overrides, exercises_dir) -> None:
 
 def grade(submissions, out, *, exercises_dir, jobs=None, cell_timeout=30, total_timeout=300,
           max_output_bytes=100_000, feedback_dir=None, progress=True, sandbox="auto", memory_mb=None,
-          regrade=False, pattern=None, roster=None, due=None, late_penalty=0.0, overrides=None) -> list[Result]:
+          regrade=False, pattern=None, roster=None, due=None, late_penalty=0.0, overrides=None,
+          scheduler=None) -> list[Result]:
     """Grade submissions in parallel into the gradebook database beside ``out``, then write the
     gradebook CSV ``out`` from it (and one feedback file each).
 
@@ -543,7 +558,8 @@ def grade(submissions, out, *, exercises_dir, jobs=None, cell_timeout=30, total_
     ``memory_mb``: the sandboxed kernel's memory limit (default
     :data:`margincourse.grading.sandbox.DEFAULT_MEMORY_MB`). ``pattern``, ``roster``, ``due``
     (ISO 8601), ``late_penalty`` (fraction per started day) and ``overrides`` (a CSV): see
-    :mod:`margincourse.grading.students`.
+    :mod:`margincourse.grading.students`. ``scheduler``: a Dask scheduler's address (or a
+    ``distributed.Client``) to grade on instead of local processes (:mod:`margincourse.grading.cluster`).
     """
     exercises_dir = check_exercises_dir(exercises_dir)
     use_sandbox, memory_mb = _settings(sandbox, memory_mb, progress, late_penalty)
@@ -559,7 +575,8 @@ def grade(submissions, out, *, exercises_dir, jobs=None, cell_timeout=30, total_
         try:
             work = plan(connection, found, exercises_dir, regrade)
             results = _grade_all(connection, work, exercises_dir, Limits(cell_timeout, total_timeout, max_output_bytes),
-                                 use_sandbox, memory_mb, jobs or os.cpu_count() or 1, progress, due, late_penalty)
+                                 use_sandbox, memory_mb, jobs or os.cpu_count() or 1, progress, due, late_penalty,
+                                 scheduler)
             _finish(connection, results, roster, overrides, exercises_dir)
         finally:
             connection.close()
@@ -568,6 +585,7 @@ def grade(submissions, out, *, exercises_dir, jobs=None, cell_timeout=30, total_
         results.sort(key=lambda r: r.submission)
         write_atomically(out, gradebook_csv(books.database_path(out)))
         write_feedback(results, feedback_dir)
+        write_feedback_html(books.long_table(books.database_path(out)), feedback_dir)
     return results
 
 

@@ -111,3 +111,12 @@ def test_a_record_is_one_transaction(book):
         gradebook.record(connection, {"student": "carol", "exercise": "01_initial_margin", "submission_path": "c",
                                       "status": "graded"}, _answers({"q1": (1, 1)}) * 2)  # q1 twice: refused
     assert "carol" not in set(gradebook.totals(db)["student"])
+
+
+def test_a_file_graded_again_under_another_name_keeps_one_row(book):
+    db, connection = book
+    row = {"exercise": "01_initial_margin", "submission_path": "flat/dan_ex01.ipynb", "status": "graded", "total": 1.0}
+    gradebook.record(connection, {**row, "student": "dan_ex01"}, _answers({"q1": (1, 1)}))
+    gradebook.record(connection, {**row, "student": "dan"}, _answers({"q1": (1, 1)}))  # now with --pattern
+    assert "dan_ex01" not in set(gradebook.totals(db)["student"]) and "dan" in set(gradebook.totals(db)["student"])
+    assert "dan_ex01" not in set(gradebook.long_table(db)["student"])

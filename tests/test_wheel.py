@@ -118,6 +118,10 @@ def test_start_from_the_installed_wheel_builds_a_workspace_that_runs(wheel, tmp_
     lost = subprocess.run([str(target / "bin" / "margincourse"), "lab", "--dry-run"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=120)
     assert lost.returncode == 2 and "margincourse start copies the course" in lost.stderr   # no clone: says what to do
+    doctor = subprocess.run([str(target / "bin" / "margincourse"), "doctor"], cwd=home, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert doctor.returncode == 0, doctor.stdout + doctor.stderr   # the installed package finds its data and notebooks
+    assert f"course notebooks in {target / 'margincourse' / 'course_files'}" in doctor.stdout
     shipped = len(list((ROOT / "notebooks").glob("*.ipynb"))) + len(list((ROOT / "exercises").glob("*.ipynb")))
     assert f"added {shipped} notebook(s)" in done.stdout
     assert {p.name for p in (workspace / "exercises").glob("*.ipynb")} == {p.name for p in (ROOT / "exercises").glob("*.ipynb")}

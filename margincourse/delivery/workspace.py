@@ -20,6 +20,7 @@ copy to ``backups/`` under a timestamped name.
 True
 >>> prepare_workspace(folder).added
 ()
+>>> shutil.rmtree(folder.parent)
 """
 
 from __future__ import annotations

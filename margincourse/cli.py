@@ -163,6 +163,17 @@ def build_parser():
                             "(auto: when bwrap works here; on: refuse to grade without it)")
     grade.add_argument("--memory-limit", type=int, default=None, metavar="MIB",
                        help="memory limit of each sandboxed kernel in MiB (default 4096)")
+    grade.add_argument("--regrade", action="store_true",
+                       help="grade every submission again (default: skip those graded unchanged before)")
+    grade.add_argument("--pattern", default=None, metavar="PATTERN",
+                       help='how file names carry the student, e.g. "{student}_{notebook}.ipynb"')
+    grade.add_argument("--roster", type=Path, default=None,
+                       help="CSV with id,name,email,section: names, and missing students get 0")
+    grade.add_argument("--due", default=None, metavar="ISO-TIME", help="due date and time, e.g. 2026-12-01T17:00Z")
+    grade.add_argument("--late-penalty", type=float, default=0.0, metavar="FRACTION",
+                       help="points lost per started day late, as a fraction (0.1: 10 %% a day)")
+    grade.add_argument("--overrides", type=Path, default=None,
+                       help="CSV with student,question,points,comment: manual changes, kept with who and when")
     export = sub.add_parser("export", help="the gradebook in Canvas's or Moodle's grade import layout")
     export.add_argument("gradebook", type=Path, help="the gradebook CSV that grade wrote, or the .sqlite beside it")
     export.add_argument("--format", required=True, choices=("canvas", "moodle", "csv"))
@@ -352,12 +363,16 @@ def main(argv=None, out=None):
             results = grade(args.submissions, args.out, exercises_dir=args.exercises or _course_exercises(),
                             jobs=args.jobs, cell_timeout=args.cell_timeout, total_timeout=args.timeout,
                             max_output_bytes=args.max_output, feedback_dir=args.feedback,
-                            sandbox=args.sandbox, memory_mb=args.memory_limit)
+                            sandbox=args.sandbox, memory_mb=args.memory_limit, regrade=args.regrade,
+                            pattern=args.pattern, roster=args.roster, due=args.due, late_penalty=args.late_penalty,
+                            overrides=args.overrides)
             counts = {}
             for r in results:
                 counts[r.status] = counts.get(r.status, 0) + 1
+            skipped = sum(r.skipped for r in results)
             print(f"{len(results)} submissions: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-                  + f"; gradebook written to {args.out}", file=out)
+                  + (f" ({skipped} unchanged since the last run, not graded again)" if skipped else "")
+                  + f"; gradebook written to {args.out} (database {args.out.with_suffix('.sqlite')})", file=out)
     except MarginInputError as error:
         print(f"margincourse: error: {error}", file=sys.stderr)
         return 2

@@ -10,6 +10,8 @@ figures, the lab bench's dashboard and the questions. The step-by-step tables ar
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import ipywidgets as w
 import numpy as np
 import pandas as pd
@@ -335,12 +337,17 @@ def _copy_mode_menu(value):
                       style={"description_width": "initial"}, layout=w.Layout(width="420px"))
 
 
+@lru_cache(maxsize=None)
+def _setup_text(leverage, budget, setup):
+    """The readout's "your setup", without the copy mode (the menu says it); cached, so a move only looks it up."""
+    return setups(leverage, budget, cross_budget=budget)[setup].describe()
+
+
 def _readout(g, doublings, leverage, budget, setup, copy_mode="fixed_ratio"):
-    settings = setups(leverage, budget, cross_budget=budget)[setup]  # described without the mode: the menu says it
     ratio = -g["average_loss"] / g["average_win"] if g["average_win"] > 0 and g["average_loss"] < 0 else None
     total, last = cycle_margin(int(doublings), leverage, copy_mode)
     return {
-        "your setup": settings.describe(),
+        "your setup": _setup_text(leverage, budget, setup),
         "master": f"doubles down up to {int(doublings)} times, 5 % apart",
         "one full cycle as BTC falls": f"{usdt(total)} of margin, the last order {usdt(last)}",
         "lost the whole account": paths_text(g["lost"], LAB_PATHS),

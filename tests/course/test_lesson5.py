@@ -294,6 +294,8 @@ def test_copy_modes_outcomes_are_the_engines_and_the_section_says_what_they_show
     assert settings.copy_mode == "multiplier" and settings.copy_multiplier == 0.01
     table = lesson5.summary_table(copy_mode="fixed_amount").frame
     assert table.loc["cross", "lost the whole account"] == "none of the 1,000"
+    assert table.index.name == "1,000 paths, 90 days, fixed amount"
+    assert lesson5.summary_table().frame.index.name == "1,000 paths, 90 days"
 
 
 def test_a_bad_copy_mode_is_refused_naming_copy_mode():

@@ -160,7 +160,8 @@ def summary_table(leverage=LEVERAGE, budget=BUDGET, copy_mode="fixed_ratio"):
             "average loss": money(s["average loss"]),
         }
     frame = pd.DataFrame(rows).T
-    frame.index.name = f"{number(N_PATHS)} paths, 90 days"
+    mode = "" if copy_mode == "fixed_ratio" else f", {COPY_MODES[copy_mode]}"
+    frame.index.name = f"{number(N_PATHS)} paths, 90 days{mode}"
     return Table(frame)
 
 

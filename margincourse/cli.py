@@ -163,6 +163,8 @@ def build_parser():
                             "(auto: when bwrap works here; on: refuse to grade without it)")
     grade.add_argument("--memory-limit", type=int, default=None, metavar="MIB",
                        help="memory limit of each sandboxed kernel in MiB (default 4096)")
+    grade.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="grade on a Dask cluster, e.g. tcp://host:8786 (pip install \"margincourse[distributed]\")")
     grade.add_argument("--regrade", action="store_true",
                        help="grade every submission again (default: skip those graded unchanged before)")
     grade.add_argument("--pattern", default=None, metavar="PATTERN",
@@ -236,6 +238,17 @@ def lab_command(course: Path, extra=()) -> list:
     """The JupyterLab command that opens the start-here lesson with the course folder as its root."""
     return [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={course}",
             str(Path("notebooks") / START_HERE), *extra]
+
+
+def _cluster_runner(scheduler):
+    """The grader's runner for ``--scheduler`` (grading on a Dask cluster), or None: this machine."""
+    if scheduler is None:
+        return None
+    import functools
+
+    from .grading.cluster import grade_jobs
+
+    return functools.partial(grade_jobs, scheduler)
 
 
 def _course_exercises():
@@ -365,7 +378,7 @@ def main(argv=None, out=None):
                             max_output_bytes=args.max_output, feedback_dir=args.feedback,
                             sandbox=args.sandbox, memory_mb=args.memory_limit, regrade=args.regrade,
                             pattern=args.pattern, roster=args.roster, due=args.due, late_penalty=args.late_penalty,
-                            overrides=args.overrides)
+                            overrides=args.overrides, runner=_cluster_runner(args.scheduler))
             counts = {}
             for r in results:
                 counts[r.status] = counts.get(r.status, 0) + 1

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import ast
 import csv
+import functools
 import hashlib
 import io
 import os
@@ -464,10 +465,10 @@ def _worker_start(grader_pid: int) -> None:
 
 
 def _grade_all(connection, jobs, exercises_dir, limits: Limits, use_sandbox, memory_mb, workers, progress, due,
-               late_penalty, scheduler=None) -> list[Result]:
-    """Grade the jobs not skipped in ``workers`` processes (or on the Dask cluster at ``scheduler``),
-    committing each result to the gradebook as it arrives; the results of all jobs (skipped ones read
-    back from the gradebook)."""
+               late_penalty, runner=None) -> list[Result]:
+    """Grade the jobs not skipped (:func:`run_locally` in ``workers`` processes, or ``runner``, see
+    :func:`grade`), committing each result to the gradebook as it arrives; the results of all jobs
+    (skipped ones read back from the gradebook)."""
     skipped = [job for job in jobs if job.skip]
     results = [_from_book(connection, job, due, late_penalty) for job in skipped]
     pending = [job for job in jobs if not job.skip]
@@ -483,28 +484,31 @@ def _grade_all(connection, jobs, exercises_dir, limits: Limits, use_sandbox, mem
         if progress:
             _show_progress(len(results), len(jobs), len(skipped))
 
-    if scheduler:  # the same grade_one on a Dask cluster: margincourse.grading.cluster
-        from .cluster import grade_jobs
+    # a lost submission (its worker died) is reported, not recorded: a rerun grades it again
+    run = runner or functools.partial(run_locally, workers)
+    run(pending, exercises_dir, limits, use_sandbox, memory_mb, arrived, results.append)
+    return results
 
-        grade_jobs(scheduler, pending, exercises_dir, limits, use_sandbox, memory_mb, arrived, results.append)
-        return results
-    with ProcessPoolExecutor(max_workers=min(workers, len(pending)), initializer=_worker_start,
+
+def run_locally(workers: int, jobs, exercises_dir, limits: Limits, sandbox: bool, memory_mb, arrived, lost) -> None:
+    """Grade ``jobs`` (:class:`Job`) in ``workers`` processes of this machine, each dying with the grader
+    (:func:`_worker_start`); ``arrived(job, result)`` for each result as it comes, ``lost(result)`` for a
+    submission whose worker died (out of memory, killed). The default runner of :func:`grade`."""
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), initializer=_worker_start,
                              initargs=(os.getpid(),)) as pool:
         futures = {pool.submit(grade_one, job.submission.path, exercises_dir, limits.cell_timeout,
-                               limits.total_timeout, limits.max_output_bytes, use_sandbox, memory_mb,
-                               job.submission.student): job for job in pending}
+                               limits.total_timeout, limits.max_output_bytes, sandbox, memory_mb,
+                               job.submission.student): job for job in jobs}
         for future in as_completed(futures):
             job = futures[future]
             try:
                 result = future.result()
-            except Exception as error:  # the worker died (out of memory, killed): not recorded, a rerun retries
-                result = Result(str(job.submission.path), job.submission.student, job.exercise, "error",
-                                f"not recorded, rerun to grade it: the grading process failed "
-                                f"({type(error).__name__}: {str(error)[:120]})")
-                results.append(result)
+            except Exception as error:  # the worker died: not recorded, a rerun retries
+                lost(Result(str(job.submission.path), job.submission.student, job.exercise, "error",
+                            f"not recorded, rerun to grade it: the grading process failed "
+                            f"({type(error).__name__}: {str(error)[:120]})"))
                 continue
             arrived(job, result)
-    return results
 
 
 def _settings(sandbox, memory_mb, progress, late_penalty):
@@ -546,7 +550,7 @@ def _finish(connection, results, roster, overrides, exercises_dir) -> None:
 def grade(submissions, out, *, exercises_dir, jobs=None, cell_timeout=30, total_timeout=300,
           max_output_bytes=100_000, feedback_dir=None, progress=True, sandbox="auto", memory_mb=None,
           regrade=False, pattern=None, roster=None, due=None, late_penalty=0.0, overrides=None,
-          scheduler=None) -> list[Result]:
+          runner=None) -> list[Result]:
     """Grade submissions in parallel into the gradebook database beside ``out``, then write the
     gradebook CSV ``out`` from it (and one feedback file each).
 
@@ -558,8 +562,11 @@ def grade(submissions, out, *, exercises_dir, jobs=None, cell_timeout=30, total_
     ``memory_mb``: the sandboxed kernel's memory limit (default
     :data:`margincourse.grading.sandbox.DEFAULT_MEMORY_MB`). ``pattern``, ``roster``, ``due``
     (ISO 8601), ``late_penalty`` (fraction per started day) and ``overrides`` (a CSV): see
-    :mod:`margincourse.grading.students`. ``scheduler``: a Dask scheduler's address (or a
-    ``distributed.Client``) to grade on instead of local processes (:mod:`margincourse.grading.cluster`).
+    :mod:`margincourse.grading.students`. ``runner``: grades the submissions that need it somewhere
+    else than this machine's processes (:func:`run_locally`), called as
+    ``runner(jobs, exercises_dir, limits, sandbox, memory_mb, arrived, lost)``; a Dask cluster's is
+    ``functools.partial(margincourse.grading.cluster.grade_jobs, scheduler)`` (the command line's
+    ``--scheduler``; passed in, so that the grader does not import the cluster, which imports it).
     """
     exercises_dir = check_exercises_dir(exercises_dir)
     use_sandbox, memory_mb = _settings(sandbox, memory_mb, progress, late_penalty)
@@ -576,7 +583,7 @@ def grade(submissions, out, *, exercises_dir, jobs=None, cell_timeout=30, total_
             work = plan(connection, found, exercises_dir, regrade)
             results = _grade_all(connection, work, exercises_dir, Limits(cell_timeout, total_timeout, max_output_bytes),
                                  use_sandbox, memory_mb, jobs or os.cpu_count() or 1, progress, due, late_penalty,
-                                 scheduler)
+                                 runner)
             _finish(connection, results, roster, overrides, exercises_dir)
         finally:
             connection.close()

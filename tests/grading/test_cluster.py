@@ -2,6 +2,7 @@
 hands each result back as it finishes, and a worker killed mid-run costs only its in-flight
 submissions, which are graded again on the other worker."""
 
+import functools
 import os
 import shutil
 import signal
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from margincourse.grading import cluster, grader
+from margincourse.grading import cluster, gradebook, grader
 
 if os.environ.get("CI"):  # CI installs the [distributed] extra: a missing one is a failure there
     import distributed  # noqa: F401
@@ -18,7 +19,8 @@ else:
     distributed = pytest.importorskip("distributed")
 
 ROOT = Path(__file__).resolve().parents[2]
-EX = "ex01_initial_margin"
+EX = "ex01_initial_margin"  # the notebook file's stem
+EX_NAME = "01_initial_margin"  # the exercise's name
 OPTIONS = {"cell_timeout": 30, "total_timeout": 120, "sandbox": False}
 
 
@@ -98,3 +100,22 @@ def test_the_exercise_bundle_needs_the_exercises_folder(tmp_path):
     assert f"{EX}.ipynb" in cluster.exercise_bundle(ROOT / "exercises")
     with pytest.raises(MarginInputError, match="exercises must be"):
         cluster.exercise_bundle(tmp_path / "nowhere")
+
+
+@pytest.mark.slow
+def test_grade_with_a_scheduler_records_each_result_writes_html_feedback_and_resumes(local_cluster, tmp_path):
+    for student, source in (("alice", "solutions"), ("bob", "exercises")):
+        folder = tmp_path / "submitted" / student
+        folder.mkdir(parents=True)
+        shutil.copyfile(ROOT / source / f"ex{EX_NAME}.ipynb", folder / f"ex{EX_NAME}.ipynb")
+    out = tmp_path / "gradebook.csv"
+    runner = functools.partial(cluster.grade_jobs, local_cluster)  # what --scheduler passes
+    results = grader.grade([tmp_path / "submitted"], out, exercises_dir=ROOT / "exercises", sandbox="off",
+                           progress=False, runner=runner)
+    assert sorted((r.student, r.total == r.maximum) for r in results) == [("alice", True), ("bob", False)]
+    assert sorted(gradebook.totals(out.with_suffix(".sqlite"))["student"]) == ["alice", "bob"]
+    page = (tmp_path / "gradebook-feedback" / f"bob_{EX_NAME}.html").read_text()
+    assert "Not yet" in page and "Feedback for bob" in page
+    again = grader.grade([tmp_path / "submitted"], out, exercises_dir=ROOT / "exercises", sandbox="off",
+                         progress=False, runner=runner)
+    assert sorted(r.student for r in again) == ["alice", "bob"] and all(r.skipped for r in again)

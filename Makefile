@@ -14,7 +14,7 @@ PYTHON ?= .venv/bin/python
 MARGINCOURSE ?= $(PYTHON) -m margincourse.cli
 
 .PHONY: all exercises notebooks benchmarks screenshots test \
-        bench-engine bench-dashboards bench-notebooks bench-grading bench-grading-no-sandbox bench-browser
+        bench-engine bench-dashboards bench-notebooks bench-grading bench-grading-no-sandbox bench-class bench-browser
 
 all: notebooks exercises
 
@@ -24,7 +24,7 @@ notebooks:
 exercises:
 	$(MARGINCOURSE) make-exercises
 
-benchmarks: bench-engine bench-dashboards bench-notebooks bench-grading bench-grading-no-sandbox bench-browser
+benchmarks: bench-engine bench-dashboards bench-notebooks bench-grading bench-grading-no-sandbox bench-class bench-browser
 
 bench-engine:
 	$(PYTHON) benchmarks/bench_engine.py --out benchmarks/results/engine.md
@@ -40,6 +40,9 @@ bench-grading:
 
 bench-grading-no-sandbox:
 	$(PYTHON) benchmarks/bench_grading.py --sandbox off --out benchmarks/results/grading_no_sandbox.md
+
+bench-class:
+	$(PYTHON) benchmarks/bench_class.py --count 200 --out benchmarks/results/class.md
 
 bench-browser:
 	$(PYTHON) benchmarks/bench_browser.py --out benchmarks/results/browser.md

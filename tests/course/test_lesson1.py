@@ -104,3 +104,12 @@ def test_questions_have_one_right_answer(index):
     verdicts = [question.check(option).split()[0] for option in question.options]
     assert verdicts.count("Right.") == 1
     assert question.check(question.answer).startswith("Right.")
+
+
+def test_fees_in_margin_section_uses_bybits_order_cost():
+    from margincourse.course.lessons import lesson1 as l1
+    table = l1.order_cost_table(size=0.02, price=50_000, leverages=(10, 50), taker_fee=0.00055)
+    assert table.loc["order cost (USDT)", "10x"] == "101.045"  # 100 + 0.55 + 0.02 x 45,000 x 0.055 %
+    assert table.loc["fee to close, at the bankruptcy price (USDT)", "50x"] == "0.539"  # 0.02 x 49,000 x 0.055 %
+    text = repr(l1.fees_in_margin_deeper())
+    assert "Order Cost (USDT Contract)" in text and "bankruptcy" in text

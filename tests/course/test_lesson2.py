@@ -224,7 +224,7 @@ def test_tier_caption_and_first_rows():
     caption = lesson2.tier_caption("binance")
     assert caption.startswith("Binance USD") and "BTCUSDT" in caption and "\u24c8" not in caption
     assert caption.endswith(mc.tier_table("BTCUSDT", "binance").as_of)
-    assert "0.06 % taker fee added to every rate" in lesson2.tier_caption("bitget")
+    assert "a fixed 0.06 % fee rate added to every rate" in lesson2.tier_caption("bitget")
     first = lesson2.tier_frame("binance", rows=5)
     assert list(first.index) == [1, 2, 3, 4, 5]
     assert first.loc[1, "initial margin rate (1 / max leverage)"] == "0.80 %"  # 1 / 125, twice the 0.40 % MMR
@@ -263,7 +263,7 @@ def test_tier_frames():
     assert binance.loc[3, "maintenance amount (USDT)"] == "950"
     bitget = lesson2.tier_frame("bitget")
     column = [c for c in bitget.columns if c.startswith("rate applied")][0]
-    assert bitget.loc[1, column] == "0.46 %"  # 0.40 % + 0.06 % taker fee
+    assert bitget.loc[1, column] == "0.46 %"  # 0.40 % + Bitget's fixed 0.06 % fee rate
     # Bitget's June 2025 article publishes no offsets: the table says they are the course's
     assert "maintenance amount (USDT)" not in bitget.columns
     assert bitget.loc[3, "offset, computed by the course (USDT)"] == "4,650"
@@ -318,3 +318,11 @@ def test_question_numbers_are_the_engines():
     assert first.answer == f"{mc.tier_table('BTCUSDT', 'binance').maintenance_margin(1_200_000):,.0f} USDT"
     assert first.answer == "6,850 USDT"
     assert lesson2.questions()[1].answer == "25 %"  # 50 / 200
+
+
+def test_mark_price_section_takes_the_median():
+    rows = lesson2.mark_price_rows(index=50_000, funding_rate=0.0001, hours=2, basis=15, lasts=(50_030, 48_000))
+    assert [r["mark"] for r in rows] == pytest.approx([50_015, 50_001.25])
+    assert rows[0]["price 1"] == pytest.approx(50_000 * (1 + 0.0001 * 2 / 8))
+    text = repr(lesson2.mark_price_deeper())
+    assert "Mark Price Calculation (Perpetual Contract)" in text and "50,001.25" in text

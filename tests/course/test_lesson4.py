@@ -332,3 +332,26 @@ def test_snapshot_cache_equals_a_fresh_engine_run(mode, leverage, auto_add):
         assert cached.keys() == fresh.keys()
         for key, value in fresh.items():
             assert cached[key] == pytest.approx(value, abs=1e-9), (price, key)
+
+
+# ----------------------------------------------------------------- hedge mode (going deeper)
+
+
+def test_hedge_mode_keeps_the_net_balance_but_adds_maintenance():
+    one_way = mc.liquidation_price_for_tiers("long", 50_000, 0.05, 1_100, mc.tier_table("BTCUSDT", "binance"))
+    hedged = lesson4_model.hedge_mode_liquidation_price(0.1, 50_000, 0.05, 52_000)
+    assert one_way == pytest.approx(1_400 / (1 - MMR) / 0.05, rel=1e-12)  # (1,100 - 2,500) / (0.05 x MMR - 0.05)
+    assert hedged == pytest.approx(1_400 / (0.05 - 0.15 * MMR))
+    assert hedged > one_way  # sooner: two legs' maintenance margin on the same margin balance
+
+
+def test_fully_hedged_pair_is_liquidated_only_far_up_with_each_legs_own_tier():
+    lp = lesson4_model.hedge_mode_liquidation_price(0.1, 50_000, 0.1, 50_000)
+    table = mc.tier_table("BTCUSDT", "binance")
+    assert table.tier_for(0.1 * lp).tier == 2  # the tier at the liquidation price, not at entry
+    assert 1_000 == pytest.approx(2 * table.maintenance_margin(0.1 * lp))
+
+
+def test_hedge_mode_deeper_names_its_sources():
+    text = repr(lesson4.hedge_mode_deeper())
+    assert "28,340.1" in text and "28,112.4" in text and "Position Tier" in text

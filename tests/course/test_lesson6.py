@@ -265,3 +265,13 @@ def test_the_dashboards_legends_sit_beside_the_axes():
 
 def test_the_questions_name_their_sources_by_name():
     questions_name_no_internal_sources("06_choosing_a_mode")
+
+
+def test_multi_asset_section_counts_btc_with_binances_haircut():
+    from margincourse.course.lessons import lesson6 as l6
+    frame = l6.coin_collateral_table()
+    row = frame.loc["0.02 BTC, 5 % haircut"]
+    assert row["counts as margin at entry (USD)"] == "950.00"
+    assert row["liquidation price of a 0.1 BTC long"] == "42,158.5"
+    text = repr(l6.multi_asset_deeper())
+    assert "Multi-Assets Mode" in text and "Not modelled" in text

@@ -13,6 +13,7 @@ from ...engine import formulas
 from ..plots import COLORS, new_figure, styled
 from ...engine.specs import contract, tier_table
 from .lesson0 import MarkdownTable
+from .reading import Deeper, Table
 from ..widgets import Dashboard, Question, leverage_slider, price_slider, size_slider
 
 MOVES = np.linspace(-0.15, 0.15, 301)  # price moves from -15 % to +15 %
@@ -213,3 +214,45 @@ def questions():
             answer="No: PnL depends on size and price only; leverage only sets how much margin backs it.",
         ),
     ]
+
+
+# --------------------------------------------------------------------------- going deeper: fees inside margin
+
+#: Bybit's base taker fee used in the order-cost example (its help page "Order Cost (USDT Contract)").
+BYBIT_TAKER_FEE = 0.00055
+
+
+def order_cost_table(size=0.02, price=50_000.0, leverages=(10, 50), taker_fee=BYBIT_TAKER_FEE):
+    """Bybit's order cost of the same long at each leverage: margin, fee to open, fee to close, total."""
+    rows = {}
+    for leverage in leverages:
+        margin, to_open, to_close, cost = formulas.order_cost("long", size, price, leverage, taker_fee)
+        rows[f"{leverage}x"] = {
+            "initial margin (USDT)": money(margin, 3),
+            "fee to open (USDT)": money(to_open, 3),
+            "fee to close, at the bankruptcy price (USDT)": money(to_close, 3),
+            "order cost (USDT)": money(cost, 3),
+            "fees as a share of the margin": percent((to_open + to_close) / margin, 1),
+        }
+    return pd.DataFrame(rows)
+
+
+def fees_in_margin_deeper(size=0.02, price=50_000.0, leverages=(10, 50), taker_fee=BYBIT_TAKER_FEE):
+    """Going deeper: what an order reserves on Bybit, initial margin plus the fees to open and to close."""
+    table = order_cost_table(size, price, leverages, taker_fee)
+    low, high = leverages[0], leverages[-1]
+    return Deeper(
+        "fees inside margin: what an order really reserves",
+        "Exchanges charge a trading fee on every open and close, a rate times the notional. Bybit reserves "
+        "both fees when you place the order. Its help page *\"Order Cost (USDT Contract)\"*: order cost = "
+        "initial margin + fee to open + fee to close, with the fee to close priced at the **bankruptcy "
+        "price**, where a liquidated long is closed: price × (1 − 1 / leverage). "
+        f"The 0.02 BTC long at {usdt(price, 0)} with a taker fee of {percent(taker_fee, 3)}:",
+        Table(table),
+        f"The fees are the same few cents at {low}x and at {high}x, but the margin is not: the share of "
+        "the margin they take grows with the leverage (it is about twice the fee rate × leverage). "
+        "`mc.order_cost(side, size, price, leverage, taker_fee)` computes the four numbers. "
+        "The course's account charges a `taker_fee` on every open and close out of the wallet "
+        "(`mc.Account(1_000, taker_fee=0.0005)`) but reserves no fee to close in advance; "
+        "Bitget instead adds a fee rate to its maintenance margin (lesson 2).",
+    )

@@ -18,6 +18,7 @@ from ..plots import COLORS, Picture, new_figure, plot_maintenance_curve, styled,
 from ...engine.specs import contract, tier_table
 from ..widgets import Dashboard, Question, leverage_slider, price_slider, size_slider
 from .lesson0 import MarkdownTable
+from .reading import Deeper, Table
 from .lesson1 import REFUSED_GREY, refusal_text
 
 SYMBOL = "BTCUSDT"
@@ -114,7 +115,7 @@ def ratio_table(size=0.02, entry_price=50_000.0, leverage=10, marks=(50_000.0, 4
 def tier_caption(exchange="binance", symbol=SYMBOL):
     """One line naming the table: exchange, symbol, date of the snapshot, and the fee term if there is one."""
     table = tier_table(symbol, exchange)
-    fee = (f"; {percent(table.maintenance_fee_rate)} taker fee added to every rate"
+    fee = (f"; a fixed {percent(table.maintenance_fee_rate)} fee rate added to every rate"
            if table.maintenance_fee_rate else "")
     return f"{exchange_label(table)} {table.symbol} risk tiers, as of {table.as_of}{fee}"
 
@@ -628,3 +629,48 @@ def questions():
             answer="The maintenance margin falls a little, but the margin ratio rises.",
         ),
     ]
+
+
+# --------------------------------------------------------------------------- going deeper: the mark price
+
+def mark_price_rows(index=50_000.0, funding_rate=0.0001, hours=2.0, basis=15.0, lasts=(50_030.0, 48_000.0)):
+    """Price 1, Price 2, the last price and the mark price for each last price (engine.mark_price)."""
+    from ...engine import mark_price as mp
+
+    price_1 = mp.funding_basis_price(index, funding_rate, hours)
+    price_2 = mp.moving_average_basis_price(index, basis)
+    return [{"last": last, "price 1": price_1, "price 2": price_2,
+             "mark": mp.mark_price(index, funding_rate, hours, basis, last)} for last in lasts]
+
+
+def mark_price_deeper(index=50_000.0, funding_rate=0.0001, hours=2.0, basis=15.0, lasts=(50_030.0, 48_000.0)):
+    """Going deeper: how Binance and Bybit build the mark price, with a quiet market and a wick."""
+    rows = mark_price_rows(index, funding_rate, hours, basis, lasts)
+    labels = ["a quiet market", "a wick: one large sell order"]
+    frame = pd.DataFrame({
+        label: {
+            "index (spot average, USDT)": money(index),
+            f"Price 1 = index × (1 + {percent(funding_rate, 2)} × {hours:g} / 8)": money(r["price 1"]),
+            f"Price 2 = index + average basis ({money(basis, 0)})": money(r["price 2"]),
+            "last traded price (USDT)": money(r["last"]),
+            "mark price = the median of the three": money(r["mark"]),
+        } for label, r in zip(labels, rows)
+    })
+    wick = rows[-1]
+    return Deeper(
+        "how the mark price is built",
+        "Binance's FAQ *\"Mark Price\"* and Bybit's *\"Mark Price Calculation (Perpetual Contract)\"* build it "
+        "the same way. **Price 1** is the index plus the share of the last funding rate still to run until "
+        "the next funding time (it shrinks to the index as funding approaches). **Price 2** is the index "
+        "plus a moving average of the basis, the middle of the contract's own order book minus the index "
+        "(Bybit averages over 5 minutes; Binance over 30 seconds for USD-M perpetuals since 18 September "
+        "2025). The **mark price** is the median of Price 1, Price 2 and the last traded price. "
+        f"The index at {money(index, 0)} USDT, a last funding rate of {percent(funding_rate, 2)} with "
+        f"{hours:g} of 8 hours to run:",
+        Table(frame),
+        f"In the wick the last trade is {money(index - wick['last'], 0)} USDT below the index; the median "
+        f"drops it, and the mark stays at {money(wick['mark'])}. A position whose liquidation price lies "
+        "between the two is not liquidated by the wick. `mc.mark_price(index, last_funding_rate, "
+        "hours_until_funding, moving_average_basis, last_price)` computes it; the exchanges also change the "
+        "rule when an index source fails or a contract is new, which the course does not model.",
+    )

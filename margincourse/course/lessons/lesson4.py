@@ -29,8 +29,9 @@ from ..widgets import Dashboard, Question, choice, leverage_slider, price_slider
 from .lesson3 import BINANCE_LIQUIDATION_FEE
 from .lesson4_model import (  # the model, importable from the lesson as before
     ENTRY, GRID, MARGIN, MODES, PRICE_HIGH, PRICE_LOW, SYMBOL, WALLET,
-    curves, margin_steps, moved_account, open_trade, price_text, snapshot, trade_size,
+    curves, hedge_mode_liquidation_price, margin_steps, moved_account, open_trade, price_text, snapshot, trade_size,
 )
+from .reading import Deeper, Table
 
 # The BTC + ETH examples: the lesson's 50x BTC long plus an ETH position.
 ETH_ENTRY = 3_000.0
@@ -283,6 +284,59 @@ def hedge_margin_needs(n=120):
 
 
 # ----------------------------------------------------------------- adding margin
+
+
+def hedge_mode_table(long_size=0.1, short_size=0.05, short_entry=52_000.0):
+    """The lesson's 50x long, then a sell of ``short_size`` at ``short_entry``: in one-way mode, in hedge mode,
+    and a fully hedged pair, each with its cross liquidation price (Binance's formula, tiers at that price)."""
+    banked = formulas.unrealized_pnl("short", short_entry, short_size, ENTRY)  # the sell closes part of the long
+    net = long_size - short_size
+    one_way = formulas.liquidation_price_for_tiers("long", ENTRY, net, WALLET + banked, tier_table(SYMBOL))
+    rows = {
+        "one-way mode: the sell reduces the long": (
+            f"long {number(net)} BTC at {money(ENTRY, 0)}; {money(banked, 0)} USDT of profit banked",
+            WALLET + banked, one_way),
+        "hedge mode: long and short side by side": (
+            f"long {number(long_size)} BTC at {money(ENTRY, 0)} and short {number(short_size)} BTC at "
+            f"{money(short_entry, 0)}", WALLET,
+            hedge_mode_liquidation_price(long_size, ENTRY, short_size, short_entry)),
+        "hedge mode, fully hedged": (
+            f"long and short {number(long_size)} BTC, both at {money(ENTRY, 0)}", WALLET,
+            hedge_mode_liquidation_price(long_size, ENTRY, long_size, ENTRY)),
+    }
+    frame = pd.DataFrame({label: {"positions": what, "cross wallet (USDT)": money(wallet),
+                                  "liquidation price (USDT)": _price_text(lp)}
+                          for label, (what, wallet, lp) in rows.items()}).T
+    frame.index.name = f"after a sell of {number(short_size)} BTC at {money(short_entry, 0)}"
+    return frame
+
+
+def hedge_mode_deeper(long_size=0.1, short_size=0.05, short_entry=52_000.0):
+    """Going deeper: hedge mode and one-way mode, and how a long and a short share one cross wallet."""
+    frame = hedge_mode_table(long_size, short_size, short_entry)
+    one_way, hedged, full = frame["liquidation price (USDT)"]
+    return Deeper(
+        "hedge mode: a long and a short of the same contract",
+        "The course's account runs in **one-way mode**: one position per contract, and a sell against a long "
+        "reduces it. In **hedge mode** an account holds a LONG and a SHORT of the same contract side by side. "
+        "Binance's FAQ *\"How to Calculate Liquidation Price of USD-M Futures Contracts\"* writes its formula "
+        "with both legs (cumL, cumS, the LONG and SHORT sizes), and its COIN-M version of the FAQ says that in "
+        "cross mode \"both long and short position share the same liquidation price\": one wallet, one mark "
+        "price, one price where the margin balance meets the two legs' maintenance margins together. "
+        f"The lesson's 50x long of {number(long_size)} BTC, after BTC rose to {money(short_entry, 0)} and you "
+        f"sold {number(short_size)} BTC:",
+        Table(frame),
+        f"Both modes leave the same net exposure ({number(long_size - short_size)} BTC long) and the same margin "
+        f"balance at every price, yet hedge mode is liquidated a little sooner ({hedged} against {one_way}): "
+        "the account keeps a maintenance margin for *both* legs (and pays trading fees on both). A fully "
+        f"hedged pair loses nothing when the price moves; only the two maintenance margins grow with it, "
+        f"so its liquidation price is far off ({full}); funding nets to zero between its legs, and what wears it "
+        "down is the trading fees. "
+        "`mc.hedge_mode_liquidation_price(...)` computes it. Exchanges differ in the tier: Binance gives "
+        "each leg the tier of its own notional; Bitget's *\"Position Tier\"* page combines the long and the "
+        "short of a cross account into one tier, and its *\"Estimated liquidation price\"* article gives "
+        "hedge mode and one-way mode different formulas. The course's account does not model hedge mode.",
+    )
 
 
 def add_margin_table(amounts=(0, 100, 200, 400, 900), leverage=50):

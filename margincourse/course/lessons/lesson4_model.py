@@ -244,3 +244,24 @@ def curves(mode, leverage, *, auto_add=False, prices=GRID):
         "liquidation_price": triggers[step],
         "final_liquidation_price": float(triggers[-1]),
     }
+
+
+def hedge_mode_liquidation_price(long_size, long_entry, short_size, short_entry, wallet=WALLET, symbol=SYMBOL):
+    """Cross liquidation price of a long and a short of one contract held together (hedge mode).
+
+    :func:`margincourse.hedge_mode_liquidation_price` with each leg's rate and amount taken from the
+    risk tier of *its own* notional at the liquidation price (Binance's rule), found by recomputing
+    until the tiers no longer change. Zero or below: no liquidation price.
+    """
+    table = tier_table(symbol)
+    price = None
+    for _ in range(20):
+        at = (long_entry, short_entry) if price is None else (price, price)
+        (rate_l, cum_l, _), (rate_s, cum_s, _) = (
+            (float(x) for x in table.lookup(size * p)) for size, p in ((long_size, at[0]), (short_size, at[1])))
+        new = formulas.hedge_mode_liquidation_price(long_size, long_entry, short_size, short_entry, wallet,
+                                                    rate_l, rate_s, cum_l, cum_s)
+        if new <= 0 or (price is not None and abs(new - price) < 1e-9):
+            return new
+        price = new
+    return price

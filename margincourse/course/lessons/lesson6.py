@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ...basics.formatting import money, number, percent, usdt
-from ...engine import formulas
+from ...engine import collateral, formulas
 from ...engine.account import Account
 from ...basics.errors import MarginInputError, check_choice, check_positive
 from ...engine.paths import generate_path, scenario, scenarios
@@ -445,6 +445,58 @@ def checklist(balance=1_000.0, mode="isolated", leverage=10, margin=100.0, auto_
 
 
 # ----------------------------------------------------------------------------- dashboard
+
+#: Binance's haircut for BTC, ETH and BNB in Multi-Assets Mode (FAQ "What Is Multi-Assets Mode and Which
+#: Assets Are Supported?": "a 5% value haircut").
+BINANCE_BTC_HAIRCUT = 0.05
+
+
+def coin_collateral_table(size=0.1, entry=50_000.0, backing=1_000.0, haircut=BINANCE_BTC_HAIRCUT, mmr=None):
+    """The lesson's 50x trade in cross, backed by ``backing`` USD as USDT or as BTC counted with ``haircut``:
+    what the backing counts for at entry, and the long's and the short's liquidation prices."""
+    if mmr is None:
+        mmr = float(tier_table("BTCUSDT").lookup(size * entry)[0])
+    coin = backing / entry
+    rows = {}
+    for label, usdt_part, coin_part, cut in (("1,000 USDT", backing, 0.0, 0.0),
+                                             (f"{number(coin)} BTC, {percent(haircut, 0)} haircut", 0.0, coin, haircut)):
+        counted = usdt_part + collateral.collateral_value(coin_part, entry, cut)
+        lps = [collateral.liquidation_price_with_coin_collateral(side, entry, size, usdt_part, coin_part, cut, mmr)
+               for side in ("long", "short")]
+        rows[label] = {"counts as margin at entry (USD)": money(counted),
+                       f"liquidation price of a {number(size)} BTC long": money(lps[0], 1),
+                       f"... of a {number(size)} BTC short": money(lps[1], 1)}
+    frame = pd.DataFrame(rows).T
+    frame.index.name = "cross wallet"
+    return frame
+
+
+def multi_asset_deeper(size=0.1, entry=50_000.0, backing=1_000.0, haircut=BINANCE_BTC_HAIRCUT):
+    """Going deeper: multi-asset and unified accounts, collateral counted with a haircut, and what is not modelled."""
+    frame = coin_collateral_table(size, entry, backing, haircut)
+    bnb = collateral.collateral_value(1, 1_000, haircut)
+    return Deeper(
+        "multi-asset and unified accounts: collateral with a haircut",
+        "Everywhere else in the course the cross wallet holds USDT. Multi-asset modes also count other coins as "
+        "margin, at a discount. Binance's FAQ *\"What Is Multi-Assets Mode and Which Assets Are Supported?\"* "
+        "(cross margin only): BTC, ETH and BNB \"will receive a 5% value haircut\"; BNB worth 1,000 USD "
+        f"counts as {money(bnb, 0)} (`mc.collateral_value(1, 1_000, 0.05)`). Bybit's *\"Understanding Collateral "
+        "Value Ratios in Unified Trading Account\"* counts each asset at quantity × USD index price × collateral "
+        "value ratio, the ratio falling in tiers as a holding grows (0.98 for the first 10 BTC in its example "
+        f"table). Lesson 4's 50x trade of {number(size)} BTC at {money(entry, 0)} in cross, the wallet worth "
+        f"{money(backing, 0)} USD either way:",
+        Table(frame),
+        "BTC behind a BTC long falls exactly when the long loses: collateral and position lose together, and "
+        "the liquidation price comes closer. Behind a short the same BTC gains when the short loses, and the "
+        "liquidation price moves away despite the haircut. These prices are the course's model (Binance's "
+        "liquidation condition, with the coin valued at the mark price after the haircut, "
+        "`mc.liquidation_price_with_coin_collateral`), not a formula an exchange publishes. Not modelled: "
+        "tiered ratios, Binance's automatic exchange of a negative USDT balance into the collateral coin, "
+        "borrowing and interest in unified accounts, and **portfolio margin**, which Bybit's *\"Margin "
+        "Calculations under Portfolio Margin (Unified Trading Account)\"* describes as a risk-based policy "
+        "that stress-tests the whole portfolio instead of charging each position its tier's rate.",
+    )
+
 
 def _readout(r):
     lp = r.liquidation_price

@@ -7,6 +7,7 @@ shipped Binance BTCUSDT risk tiers of :mod:`margincourse.engine.specs`), never t
 from functools import lru_cache
 
 from ...engine import formulas as f
+from ...engine import mark_price as mp
 from ...basics.questions import ChoiceQuestion, FunctionQuestion, Mistake, NumberQuestion
 from ...engine.specs import RiskTier, TierTable, tier_table
 
@@ -149,6 +150,19 @@ def _cases():
     )
 
 
+# q6: a mark price from its three parts (Binance "Mark Price", Bybit "Mark Price Calculation (Perpetual Contract)").
+M_INDEX, M_RATE, M_HOURS, M_BASIS, M_LAST = 60_000, 0.0002, 6, -12, 59_000
+
+
+def _m_parts():
+    return (mp.funding_basis_price(M_INDEX, M_RATE, M_HOURS), mp.moving_average_basis_price(M_INDEX, M_BASIS),
+            float(M_LAST))
+
+
+def _m_expected():
+    return mp.mark_price(M_INDEX, M_RATE, M_HOURS, M_BASIS, M_LAST)
+
+
 QUESTIONS = (
     NumberQuestion(
         id="q1",
@@ -247,5 +261,28 @@ QUESTIONS = (
                 "the slope changes at the edge.",
         },
         answer="it rises only a little and without a jump: the maintenance amount cancels the step in rate at the edge",
+    ),
+    NumberQuestion(
+        id="q6",
+        prompt=f"The BTCUSDT index is {M_INDEX:,} USDT. The last funding rate was {M_RATE * 100:.2f} %, with "
+               f"{M_HOURS} of the 8 hours still to run until the next funding; the moving average of the basis "
+               f"(mid price of the book minus the index) is {M_BASIS} USDT. A large sell order prints a last trade "
+               f"at {M_LAST:,} USDT. What is the mark price, by Binance's and Bybit's rule, in USDT? "
+               "(Answers within 0.01 USDT count.)",
+        expected=_m_expected,
+        unit="USDT",
+        tolerance=0.01,
+        mistakes=(
+            Mistake("That is the last traded price: the mark price is the median of Price 1, Price 2 and the last "
+                    "price, so a wick alone does not set it.", lambda: float(M_LAST)),
+            Mistake("That is the average of the three prices: the rule takes their median, the middle one.",
+                    lambda: sum(_m_parts()) / 3),
+            Mistake("That is Price 1 (index plus the funding term): compare it with Price 2 and the last price "
+                    "and take the middle one.", lambda: _m_parts()[0]),
+            Mistake("That is the index alone: the mark price adds a funding term (Price 1) or the average basis "
+                    "(Price 2), then takes the median with the last price.", lambda: float(M_INDEX)),
+        ),
+        hint="Price 1 = index x (1 + rate x hours to go / 8); Price 2 = index + average basis; the mark price is "
+             "the middle one of Price 1, Price 2 and the last price.",
     ),
 )

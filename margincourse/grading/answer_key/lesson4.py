@@ -24,6 +24,8 @@ ETH_SIZE, ETH_ENTRY, ETH_LEVERAGE, ETH_MARK = 1, 3_000, 20, 2_800
 W_SCENARIO = "wick_down_30"
 # q5: add margin to the 50x isolated long until its liquidation price is this low.
 TARGET_LP = 45_000
+# q8: hedge mode, cross: a long and a short of BTCUSDT side by side, both in Binance's tier 1.
+H_WALLET, H_LONG, H_LONG_ENTRY, H_SHORT, H_SHORT_ENTRY = 2_000, 0.2, 40_000, 0.1, 42_000
 
 
 def _mmr1(symbol="BTCUSDT"):
@@ -116,6 +118,18 @@ CROSS_CASES = (
     # Binance FAQ's cross example: ETHUSDT next to a BTCUSDT long (liquidation price 1,153.26).
     ("long", 1_456.84, 3_683.979, 1_535_443.01, 0.10, 135_365, 71_200.81144, -56_354.57),
 )
+
+
+def _hedge(long_size=H_LONG, short_size=H_SHORT, short_entry=H_SHORT_ENTRY):
+    return f.hedge_mode_liquidation_price(long_size, H_LONG_ENTRY, short_size, short_entry, H_WALLET, _mmr1(),
+                                          _mmr1())
+
+
+def _hedge_net_maintenance_only():
+    """The margin balance of both legs, but the maintenance margin of the net position only."""
+    net = H_LONG - H_SHORT
+    numerator = H_WALLET - H_LONG * H_LONG_ENTRY + H_SHORT * H_SHORT_ENTRY
+    return numerator / (net * _mmr1() - net)
 
 
 QUESTIONS = (
@@ -260,5 +274,27 @@ QUESTIONS = (
                 "balance is used up, the position is liquidated anyway.",
         },
         answer="everything that auto-add can move in, here the whole 1,000 USDT: the same as cross",
+    ),
+    NumberQuestion(
+        id="q8",
+        prompt=f"Hedge mode, cross margin, a wallet of {H_WALLET:,} USDT: a long of {H_LONG} BTC at "
+               f"{H_LONG_ENTRY:,} USDT and a short of {H_SHORT} BTC at {H_SHORT_ENTRY:,} USDT of the same "
+               "contract, both in Binance's tier 1 (MMR 0.4 %, maintenance amount 0), no other positions. At what "
+               f"mark price are they liquidated, in USDT? {TICK}",
+        expected=_hedge,
+        unit="USDT",
+        tolerance=0.1,
+        mistakes=(
+            Mistake("It looks like you left the short out: in cross both legs share the wallet, and the short's "
+                    "profit as the price falls holds the long up.", lambda: _hedge(short_size=0.0)),
+            Mistake("It looks like you charged maintenance margin on the net position only: in hedge mode each "
+                    "leg keeps its own maintenance margin.", _hedge_net_maintenance_only),
+            Mistake("It looks like you gave the short the long's sign: a short gains when the price falls "
+                    "(+ S x EPS in the numerator, + S in the denominator).",
+                    lambda: f.liquidation_price("long", (H_LONG * H_LONG_ENTRY + H_SHORT * H_SHORT_ENTRY)
+                                                / (H_LONG + H_SHORT), H_LONG + H_SHORT, H_WALLET, _mmr1())),
+        ),
+        hint="Binance's formula with both legs: LP = (WB + cumL + cumS - L x EPL + S x EPS) / "
+             "(L x MMR_L + S x MMR_S - L + S).",
     ),
 )

@@ -73,7 +73,7 @@ class TestBybitExamples:
 
 class TestBitgetMaintenanceMargin:
     """Bitget announcement for 2025-11-10: 3 BTC at mark 110,000, tiers 0-200,000 at 0.40 % and
-    200,000+ at 0.50 %, with the 0.06 % taker fee added to each rate:
+    200,000+ at 0.50 %, with Bitget's fixed 0.06 % fee rate added to each rate:
     old method 330,000 x 0.56 % = 1,848; tiered method 920 + 728 = 1,648 USDT."""
 
     table = TierTable(

@@ -249,8 +249,9 @@ def fees_in_margin_deeper(size=0.02, price=50_000.0, leverages=(10, 50), taker_f
         "price**, where a liquidated long is closed: price × (1 − 1 / leverage). "
         f"The 0.02 BTC long at {usdt(price, 0)} with a taker fee of {percent(taker_fee, 3)}:",
         Table(table),
-        f"The fees are the same few cents at {low}x and at {high}x, but the margin is not: the share of "
-        "the margin they take grows with the leverage (it is about twice the fee rate × leverage). "
+        f"The fees hardly change between {low}x and {high}x (only the bankruptcy price behind the fee to close "
+        "moves), but the margin does: the share of the margin they take grows with the leverage, to about "
+        "twice the fee rate × leverage. "
         "`mc.order_cost(side, size, price, leverage, taker_fee)` computes the four numbers. "
         "The course's account charges a `taker_fee` on every open and close out of the wallet "
         "(`mc.Account(1_000, taker_fee=0.0005)`) but reserves no fee to close in advance; "

@@ -222,7 +222,7 @@ def stepped_dashboard(size=20.0, dip=0.10, fee="none"):
     left.set_xlabel("mark on the way down, vs entry (%)")
     left.set_ylabel("size left (% of the position)")
     left.set_title("How much of the position is left")
-    left.legend(loc="lower left", fontsize=8)
+    left.legend(loc="upper center", fontsize=8)  # the lines fall at the left and run along the bottom
     bars = {}
     for label in SHARE_COLORS:
         bars[label] = right.bar([0, 1], [0, 0], color=SHARE_COLORS[label], width=0.6, label=label)

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import report  # noqa: E402
-from margincourse import grading  # noqa: E402
+from margincourse.grading import grader as grading  # noqa: E402
 
 
 def main(argv=None):

@@ -22,10 +22,16 @@ def test_write_atomically_writes_the_text_as_given_and_leaves_no_temporary_file(
     assert _leftovers(path.parent) == []
 
 
-def test_write_atomically_keeps_todays_permissions(tmp_path):
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_write_atomically_gives_the_file_the_mode_the_umask_allows(tmp_path, umask):
+    """Not mkstemp's 0600: a teaching assistant in the group must be able to read a gradebook."""
     path = tmp_path / "feedback.md"
-    write_atomically(path, "x")
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600  # tempfile.mkstemp's mode
+    old = os.umask(umask)
+    try:
+        write_atomically(path, "x")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
 
 
 @pytest.mark.parametrize("failure", ["encoding", "fsync", "rename"])

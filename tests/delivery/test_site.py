@@ -116,7 +116,7 @@ def test_every_page_in_chromium_makes_no_request_outside_the_site(book, tmp_path
             outside.append(url)
             request_route.abort()
 
-    try:
+    def browse():
         with sync_playwright() as playwright:
             context = browser_harness.launch_browser(playwright, tmp_path / "profile")
             context.route("**/*", route)
@@ -134,8 +134,25 @@ def test_every_page_in_chromium_makes_no_request_outside_the_site(book, tmp_path
                         note.scroll_into_view_if_needed()
                         page.screenshot(path=str(shots / "site_lesson1.png"))
             context.close()
+
+    # Playwright's sync API refuses to run where an asyncio loop is running in this thread, and an earlier
+    # test in the same session (kernels, nbclient) can leave one behind: browse in a thread of its own.
+    failures = []
+
+    def browse_catching():
+        try:
+            browse()
+        except BaseException as error:  # handed back to the test's thread below
+            failures.append(error)
+
+    try:
+        worker = threading.Thread(target=browse_catching)
+        worker.start()
+        worker.join()
     finally:
         server.shutdown()
+    if failures:
+        raise failures[0]
     assert outside == []
     assert broken == []
     assert len(seen) > len(list(out.glob("*.html")))   # the pages and their own files were really loaded

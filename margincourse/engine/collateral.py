@@ -34,20 +34,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..basics.errors import as_float_array, check_array_positive, check_array_range, check_broadcast
-from .formulas import side_sign
+from .formulas import _non_negative, _out, side_sign
 
 __all__ = ["collateral_value", "liquidation_price_with_coin_collateral"]
-
-
-def _out(value):
-    value = np.asarray(value, dtype=float)
-    return float(value) if value.ndim == 0 else value
-
-
-def _non_negative(name, value):
-    array = as_float_array(name, value)
-    check_array_range(name, array, 0.0, np.inf)
-    return array
 
 
 def _haircut(value):

@@ -46,19 +46,9 @@ from ..basics.errors import (
     check_broadcast,
     fmt,
 )
+from .formulas import _out, _positive
 
 __all__ = ["funding_basis_price", "moving_average_basis_price", "mark_price"]
-
-
-def _out(value):
-    value = np.asarray(value, dtype=float)
-    return float(value) if value.ndim == 0 else value
-
-
-def _positive(name, value):
-    array = as_float_array(name, value)
-    check_array_positive(name, array)
-    return array
 
 
 def funding_basis_price(index_price, last_funding_rate, hours_until_funding, funding_interval_hours=8.0):

@@ -19,7 +19,8 @@ import numpy as np
 
 from .errors import MarginInputError
 
-__all__ = ["Mistake", "NumberQuestion", "ChoiceQuestion", "FunctionQuestion", "Raised", "Verdict", "without_verdict"]
+__all__ = ["Mistake", "NumberQuestion", "ChoiceQuestion", "FunctionQuestion", "Raised", "Varied", "Verdict",
+           "without_verdict"]
 
 
 def _unanswered(answer):
@@ -137,9 +138,10 @@ def without_verdict(explanation: str) -> str:
 SHUFFLE_SALT = "margincourse"
 
 
-def _shuffle_key(prompt: str, option: str) -> bytes:
-    """A position for ``option`` that depends on the question only (never on Python's salted ``hash``)."""
-    return hashlib.sha256(f"{SHUFFLE_SALT}\x00{prompt}\x00{option}".encode("utf-8")).digest()
+def _shuffle_key(prompt: str, option: str, salt: str = "") -> bytes:
+    """A position for ``option`` that depends on the question (and ``salt``) only, never on Python's
+    salted ``hash``."""
+    return hashlib.sha256(f"{SHUFFLE_SALT}{salt}\x00{prompt}\x00{option}".encode("utf-8")).digest()
 
 
 @dataclass(frozen=True)
@@ -154,7 +156,8 @@ class ChoiceQuestion:
     ``shuffle``: show the options in a fixed shuffled order instead of the order they are
     written in, so that the right answer is not always first. The order is derived from
     the prompt and the option texts (SHA-256, with :data:`SHUFFLE_SALT`), so it is the same on every
-    run and machine.
+    run and machine. ``salt`` deals a different order (an instructor's variant of an exercise,
+    :mod:`margincourse.grading.variants`); with the default ``""`` the order is the published one.
     :meth:`shown_options` is that order, and the letters follow it: with ``shuffle=True``
     letter ``"a"`` is the first option *shown*, not the first one written. The lessons'
     "check your understanding" questions shuffle
@@ -167,6 +170,7 @@ class ChoiceQuestion:
     options: dict
     answer: str
     shuffle: bool = False
+    salt: str = ""
     kind = "choice"
 
     def __post_init__(self):
@@ -181,7 +185,7 @@ class ChoiceQuestion:
         """The options in the order a learner sees them (see ``shuffle``)."""
         if not self.shuffle:
             return list(self.options)
-        return sorted(self.options, key=lambda option: _shuffle_key(self.prompt, option))
+        return sorted(self.options, key=lambda option: _shuffle_key(self.prompt, option, self.salt))
 
     def letters(self):
         """``{"a": option, "b": ...}`` in the shown order."""
@@ -288,3 +292,38 @@ class FunctionQuestion:
         if not callable(answer):
             return False, f"the answer should be a function, got {answer!r}."
         return self.evaluate_outputs(self.outputs(answer))
+
+
+@dataclass(frozen=True)
+class Varied:
+    """How an instructor's variant of an exercise changes the numbers of one question.
+
+    ``build(**values)`` makes the question; called with no argument it makes the published
+    one (its defaults are the published numbers), which is what ``QUESTIONS`` holds.
+    ``choices`` names, for each argument of ``build``, the values a variant picks from; the
+    published value must not be among them, so every varied number differs from the
+    published question's. A variant that happens to land on the published answer is dealt
+    again (:func:`margincourse.grading.variants.varied_question`).
+
+    >>> def q1(balance=1_000, leverage=20):
+    ...     return NumberQuestion(id="q1", prompt=f"{balance:,} USDT at {leverage}x: margin of 0.1 BTC at 60,000?",
+    ...                           expected=lambda: 0.1 * 60_000 / leverage)
+    >>> Varied(q1, {"balance": (2_000, 5_000), "leverage": (10, 25)}).build(leverage=10).reference()
+    600.0
+    """
+
+    build: Callable[..., Any]
+    choices: dict
+
+    def __post_init__(self):
+        import inspect
+
+        defaults = {name: p.default for name, p in inspect.signature(self.build).parameters.items()
+                    if p.default is not inspect.Parameter.empty}
+        for name, values in self.choices.items():
+            if name not in defaults:
+                raise MarginInputError(f"choices must name arguments of {self.build.__name__} with a default "
+                                       f"(the published value), got {name!r}")
+            if len(values) < 2 or defaults[name] in values:
+                raise MarginInputError(f"choices[{name!r}] of {self.build.__name__} must hold two or more values "
+                                       f"other than the published {defaults[name]!r}, got {tuple(values)!r}")

@@ -39,10 +39,11 @@ class Exercise:
 
     name: str
     record: bool = True
+    variant: str | None = None
     questions: dict = field(init=False)
 
     def __post_init__(self):
-        self.questions = questions_of(self.name)
+        self.questions = questions_of(self.name, self.variant)
 
     def verdict(self, question_id, answer, points=1.0) -> Verdict:
         if question_id not in self.questions:
@@ -137,13 +138,15 @@ def explain_missing_answers(shell=None) -> bool:
     return True
 
 
-def exercise(name: str, *, record: bool = True):
+def exercise(name: str, *, record: bool = True, variant: str | None = None):
     """The ``check`` function of exercise notebook ``name`` (e.g. ``"01_initial_margin"``).
 
+    ``variant``: the seed of an instructor's variant of the exercise (its notebooks name it, see
+    :mod:`margincourse.grading.variants`): answers are judged on the variant's numbers.
     Inside IPython (not in the grader's sandbox) it also installs :func:`explain_missing_answers`.
     """
     if os.environ.get(GRADING) == "1":
         return RecordedForGrading(name)
-    check = Exercise(name, record=record)
+    check = Exercise(name, record=record, variant=variant)
     explain_missing_answers()
     return check

@@ -12,7 +12,7 @@ import importlib
 from ..basics.errors import MarginInputError
 from .answer_key import EXERCISES
 
-__all__ = ["exercise_names", "notebook_file", "questions_of"]
+__all__ = ["exercise_names", "notebook_file", "questions_of", "varied_of"]
 
 
 def exercise_names() -> tuple[str, ...]:
@@ -31,9 +31,24 @@ def notebook_file(name: str) -> str:
     return f"ex{name}.ipynb"
 
 
-def questions_of(name: str) -> dict:
-    """The questions of exercise ``name``, by id."""
+def _key_module(name: str):
     if name not in EXERCISES:
         raise MarginInputError(f"exercise must be one of {', '.join(EXERCISES)}, got {name!r}")
-    module = importlib.import_module(f"{__package__}.answer_key.{EXERCISES[name]}")
-    return {q.id: q for q in module.QUESTIONS}
+    return importlib.import_module(f"{__package__}.answer_key.{EXERCISES[name]}")
+
+
+def varied_of(name: str) -> dict:
+    """How a variant may change the numbers of exercise ``name``'s questions: the answer key's
+    ``VARIED``, a :class:`~margincourse.basics.questions.Varied` by question id ({} if it has none)."""
+    return dict(getattr(_key_module(name), "VARIED", {}))
+
+
+def questions_of(name: str, variant: str | None = None) -> dict:
+    """The questions of exercise ``name``, by id: the published ones, or with ``variant`` (a seed,
+    see :mod:`margincourse.grading.variants`) those of an instructor's variant."""
+    published = {q.id: q for q in _key_module(name).QUESTIONS}
+    if variant is None:
+        return published
+    from .variants import variant_questions
+
+    return variant_questions(published, varied_of(name), variant)

@@ -1,61 +1,75 @@
 """Exercise 1, initial margin."""
 
 from ...engine import formulas as f
-from ...basics.questions import ChoiceQuestion, FunctionQuestion, Mistake, NumberQuestion
+from ...basics.questions import ChoiceQuestion, FunctionQuestion, Mistake, NumberQuestion, Varied
 
 
 def _pnl(side, size, entry_price, exit_price):
     return f.unrealized_pnl(side, entry_price, size, exit_price)
 
 
-QUESTIONS = (
-    NumberQuestion(
+def _q1(balance=1_000, size=0.03, price=64_000, leverage=20):
+    return NumberQuestion(
         id="q1",
-        prompt="Your futures account holds 1,000 USDT and no position. You open a short of 0.03 BTC of BTCUSDT "
-               "at 64,000 USDT with 20x leverage. How many USDT of the account stay free for other positions "
-               "(fees aside)?",
-        expected=lambda: 1_000 - f.initial_margin(0.03, 64_000, 20),
+        prompt=f"Your futures account holds {balance:,} USDT and no position. You open a short of {size:g} BTC of "
+               f"BTCUSDT at {price:,} USDT with {leverage}x leverage. How many USDT of the account stay free for "
+               "other positions (fees aside)?",
+        expected=lambda: balance - f.initial_margin(size, price, leverage),
         unit="USDT",
         tolerance=0.01,
         mistakes=(
             Mistake("It looks like you took the whole notional out of the account: only the margin, the notional "
                     "divided by the leverage, is locked.",
-                    lambda: 1_000 - f.notional(0.03, 64_000)),
+                    lambda: balance - f.notional(size, price)),
             Mistake("That is the margin the short locks; the question asks what is left free in the account.",
-                    lambda: f.initial_margin(0.03, 64_000, 20)),
+                    lambda: f.initial_margin(size, price, leverage)),
             Mistake("It looks like you added the margin to the account: a short locks margin just as a long does.",
-                    lambda: 1_000 + f.initial_margin(0.03, 64_000, 20)),
+                    lambda: balance + f.initial_margin(size, price, leverage)),
             Mistake("It looks like you multiplied by the leverage instead of dividing by it.",
-                    lambda: 1_000 - f.notional(0.03, 64_000) * 20),
+                    lambda: balance - f.notional(size, price) * leverage),
         ),
         hint="Free = account - initial margin, and initial margin = size x price / leverage, for a short as "
              "for a long.",
-    ),
-    NumberQuestion(
+    )
+
+
+def _q2(size=0.35, mark=64_250.5, entry=61_000):
+    return NumberQuestion(
         id="q2",
-        prompt="Notional, in USDT, of 0.35 BTC at a mark price of 64,250.5 USDT (entry was 61,000). "
+        prompt=f"Notional, in USDT, of {size:g} BTC at a mark price of {mark:,} USDT (entry was {entry:,}). "
                "(The mark price is the price the exchange values open positions at, a fair price built mainly "
                "from spot prices on several exchanges; lesson 2 explains it. Here it is simply the current price.)",
-        expected=lambda: f.notional(0.35, 64_250.5),
+        expected=lambda: f.notional(size, mark),
         unit="USDT",
         tolerance=0.01,
         mistakes=(
             Mistake("It looks like you used the entry price: the notional now uses the mark price.",
-                    lambda: f.notional(0.35, 61_000)),
+                    lambda: f.notional(size, entry)),
         ),
         hint="Notional = size x price, at the price the question names.",
-    ),
-    NumberQuestion(
+    )
+
+
+def _q3(leverage=20, move_percent=3):
+    move = move_percent / 100
+    return NumberQuestion(
         id="q3",
-        prompt="Return on margin, as a fraction (0.05 means 5 %), of a 20x long when BTC rises 3 %.",
-        expected=lambda: f.unrealized_pnl("long", 50_000, 0.1, 51_500) / f.initial_margin(0.1, 50_000, 20),
+        prompt=f"Return on margin, as a fraction (0.05 means 5 %), of a {leverage}x long when BTC rises "
+               f"{move_percent:g} %.",
+        expected=lambda: f.unrealized_pnl("long", 50_000, 0.1, 50_000 * (1 + move)) / f.initial_margin(0.1, 50_000, leverage),
         tolerance=1e-4,
         mistakes=(
-            Mistake("It looks like you left out the leverage: that is the price move itself.", lambda: 0.03),
-            Mistake("It looks like you divided by the leverage instead of multiplying.", lambda: 0.03 / 20),
+            Mistake("It looks like you left out the leverage: that is the price move itself.", lambda: move),
+            Mistake("It looks like you divided by the leverage instead of multiplying.", lambda: move / leverage),
         ),
         hint="Return on margin = PnL / margin = price move x leverage.",
-    ),
+    )
+
+
+QUESTIONS = (
+    _q1(),
+    _q2(),
+    _q3(),
     FunctionQuestion(
         id="q4",
         prompt="Write pnl(side, size, entry_price, exit_price): the profit (+) or loss (-) in USDT of closing "
@@ -85,3 +99,12 @@ QUESTIONS = (
         answer="both lose the same amount of USDT",
     ),
 )
+
+#: What an instructor's variant may change (``make-exercises --variant``, :mod:`margincourse.grading.variants`).
+VARIED = {
+    "q1": Varied(_q1, {"balance": (800, 1_500, 2_000, 2_500), "size": (0.02, 0.04, 0.05, 0.06),
+                       "price": (58_000, 61_500, 67_000, 70_000), "leverage": (10, 25, 40, 50)}),
+    "q2": Varied(_q2, {"size": (0.15, 0.25, 0.45, 0.6), "mark": (58_740.5, 61_320.25, 66_875.5, 69_410.75),
+                       "entry": (55_000, 60_000, 63_000)}),
+    "q3": Varied(_q3, {"leverage": (5, 10, 25, 50), "move_percent": (1.5, 2, 4, 5)}),
+}

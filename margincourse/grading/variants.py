@@ -1,0 +1,129 @@
+"""Per-class variants of the exercises: the same questions with other numbers, dealt from a key.
+
+The answer keys ship with the package, so a student can read the published answers.
+An instructor who grades with them picks a key (any text kept private, e.g.
+``"fin305-spring"``) and runs ``margincourse make-exercises --variant KEY --out DIR``:
+
+* every exercise gets a **seed**, :func:`variant_seed`, an HMAC-SHA256 of the exercise's
+  name under the key (16 hex digits). The seed is written into the variant's notebooks,
+  so a learner's ``check`` gives immediate feedback on their own numbers; the key is not,
+  and without it another seed cannot be made;
+* from the seed each question is dealt anew (:func:`varied_question`): a number question
+  whose answer key declares a :class:`~margincourse.basics.questions.Varied` gets other
+  numbers (its answer then differs from the published one: a deal that lands on the
+  published answer is dealt again); a choice question shows its options in another order,
+  with the right answer under another letter than in the published exercise; a function
+  question stays as it is (what it asks is a formula, the same for any numbers).
+
+The grader reads the seed from the instructor's exercise notebooks (``--exercises DIR``)
+and judges each submission against that variant, never against a seed the submission
+claims (:mod:`margincourse.grading.grader`).
+
+What a variant does not do: a student who reads the package's answer key can still
+compute their variant's answers with it, as they could with the course's own formulas.
+A variant stops the copying of published answers, not the use of the package.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import hmac
+import re
+
+from ..basics.errors import MarginInputError
+from ..basics.questions import _close
+
+__all__ = ["MIN_KEY_LENGTH", "check_seed", "variant_seed", "varied_question", "variant_questions", "changes"]
+
+MIN_KEY_LENGTH = 4
+SEED = re.compile(r"[0-9a-f]{16}")
+ATTEMPTS = 64  # deals tried before giving up on a question whose every deal gives the published answer
+
+
+def variant_seed(key: str, exercise: str) -> str:
+    """The seed of ``exercise``'s variant under ``key``: 16 hex digits of HMAC-SHA256(key, exercise).
+
+    >>> variant_seed("fin305-spring", "01_initial_margin") == variant_seed("fin305-spring", "01_initial_margin")
+    True
+    >>> variant_seed("fin305-spring", "01_initial_margin") != variant_seed("fin305-autumn", "01_initial_margin")
+    True
+    """
+    if not isinstance(key, str) or len(key.strip()) < MIN_KEY_LENGTH:
+        raise MarginInputError(f"variant (--variant) must be a key of {MIN_KEY_LENGTH} or more characters, "
+                               f"e.g. 'fin305-spring', got {key!r}")
+    message = f"margincourse-variant\x00{exercise}".encode("utf-8")
+    return hmac.new(key.strip().encode("utf-8"), message, hashlib.sha256).hexdigest()[:16]
+
+
+def check_seed(seed) -> str:
+    """``seed`` if it is a variant's seed (16 lowercase hex digits), else a MarginInputError naming ``variant``."""
+    if not isinstance(seed, str) or not SEED.fullmatch(seed):
+        raise MarginInputError("variant must be the 16 hex digits an exercise notebook's check cell names "
+                               f"(written by make-exercises --variant), got {seed!r}")
+    return seed
+
+
+def _pick(seed: str, question_id: str, name: str, attempt: int, count: int) -> int:
+    digest = hashlib.sha256(f"{seed}\x00{question_id}\x00{name}\x00{attempt}".encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") % count
+
+
+def _differs(question, published) -> bool:
+    """Whether a dealt question's answer differs from the published one's (beyond its tolerance)."""
+    if question.kind == "choice":
+        return question.letter_of(question.answer) != published.letter_of(published.answer)
+    if question.kind == "number":
+        return not _close(question.reference(), published.reference(), published.tolerance, published.relative)
+    return question.reference() != published.reference()
+
+
+def varied_question(published, varied, seed: str):
+    """The question ``published`` as variant ``seed`` asks it (see the module notes).
+
+    ``varied``: the question's :class:`~margincourse.basics.questions.Varied`, or None when its
+    answer key declares none (a choice question is then dealt a new order of its options).
+    """
+    check_seed(seed)
+    if varied is None and published.kind != "choice":
+        return published
+    for attempt in range(ATTEMPTS):
+        if varied is None:
+            question = dataclasses.replace(published, shuffle=True, salt=f"\x00{seed}\x00{attempt}")
+        else:
+            values = {name: choices[_pick(seed, published.id, name, attempt, len(choices))]
+                      for name, choices in varied.choices.items()}
+            question = varied.build(**values)
+            if question.id != published.id or question.kind != published.kind:
+                raise MarginInputError(f"variant of {published.id} must build a {published.kind} question "
+                                       f"{published.id}, got a {question.kind} question {question.id}")
+        if _differs(question, published):
+            return question
+    raise MarginInputError(f"variant of {published.id}: {ATTEMPTS} deals all gave the published answer; "
+                           "its choices must allow another")
+
+
+def variant_questions(published: dict, varied: dict, seed: str) -> dict:
+    """Every question of an exercise (``published``, by id) as variant ``seed`` asks it.
+
+    ``varied``: the answer key's ``VARIED``, a :class:`~margincourse.basics.questions.Varied` by
+    question id (only questions whose numbers can change).
+    """
+    unknown = sorted(set(varied) - set(published))
+    if unknown:
+        raise MarginInputError(f"VARIED must name questions of the answer key, got {', '.join(unknown)}")
+    return {qid: varied_question(question, varied.get(qid), seed) for qid, question in published.items()}
+
+
+def changes(published: dict, variant: dict) -> dict:
+    """What the variant changes, by question id: ``"numbers"``, ``"letters"`` or ``"nothing"``."""
+    result = {}
+    for qid, question in published.items():
+        other = variant[qid]
+        if other is question:
+            result[qid] = "nothing"
+        elif question.kind == "choice":
+            result[qid] = "letters"
+        else:
+            result[qid] = "numbers"
+    return result

@@ -2,7 +2,8 @@
 
 ``margincourse liq``            the margin figures and liquidation price of one position
 ``margincourse tiers``          an exchange's risk-tier table for a symbol
-``margincourse make-exercises`` generate exercises/ from solutions/ (``--check``: only compare)
+``margincourse make-exercises`` generate exercises/ from solutions/ (``--check``: only compare;
+                                ``--variant KEY --out DIR``: a class's variant with other numbers)
 ``margincourse grade``          grade submissions into a gradebook CSV and feedback files
 ``margincourse lab``            open JupyterLab on the course's start-here lesson
 ``margincourse links``          the Binder badge and the JupyterHub (nbgitpuller) link of a copy on GitHub
@@ -82,6 +83,37 @@ def liquidation_report(symbol, side, entry, size, leverage, mode, exchange="bina
     }
 
 
+def _make_variant(args, out) -> int:
+    """``make-exercises --variant KEY --out DIR``: the class's variant, and how to grade it."""
+    from .grading.authoring import answer_sheet, generate_variant
+
+    if args.out is None:
+        raise MarginInputError("out (--out) must name a folder for the variant's notebooks when --variant is given")
+    if args.check:
+        raise MarginInputError("check (--check) compares the published exercises with the solutions; "
+                               "it cannot be combined with --variant")
+    source = args.exercises
+    if source is None:
+        source = Path("exercises")
+        if not source.is_dir():
+            from .delivery.workspace import shipped_course
+
+            source = shipped_course() / "exercises"
+    if args.answers is not None and args.out.resolve() in args.answers.resolve().parents:
+        raise MarginInputError(f"answers (--answers) must be outside --out, which students receive, got {args.answers}")
+    made = generate_variant(source, args.out, args.variant)
+    for name, info in made.items():
+        counts = {kind: list(info["changes"].values()).count(kind) for kind in ("numbers", "letters", "nothing")}
+        print(f"{name}: variant {info['seed']}: new numbers in {counts['numbers']}, new letters in "
+              f"{counts['letters']}, unchanged {counts['nothing']} (functions and fixed facts)", file=out)
+    if args.answers is not None:
+        write_atomically(args.answers, answer_sheet(args.variant, list(made)))
+        print(f"answers: {args.answers} (keep it private)", file=out)
+    print(f"hand out {args.out}/ and grade with: margincourse grade SUBMISSIONS --exercises {args.out} --out grades.csv",
+          file=out)
+    return 0
+
+
 def _print_liq(report, out):
     r = report
     lines = [
@@ -145,8 +177,16 @@ def build_parser():
 
     make = sub.add_parser("make-exercises", help="generate the exercise notebooks from the solution notebooks")
     make.add_argument("--solutions", type=Path, default=Path("solutions"))
-    make.add_argument("--exercises", type=Path, default=Path("exercises"))
+    make.add_argument("--exercises", type=Path, default=None,
+                      help="the exercises folder (default: exercises; with --variant: the published exercises "
+                           "to deal from, default exercises/ here, else the course's own)")
     make.add_argument("--check", action="store_true", help="write nothing; fail if an exercise is out of date")
+    make.add_argument("--variant", default=None, metavar="KEY",
+                      help="write a per-class variant (other numbers, other letters) dealt from KEY, a private "
+                           "text of 4+ characters, into --out; grade it with --exercises pointing there")
+    make.add_argument("--out", type=Path, default=None, help="with --variant: the folder for the variant's notebooks")
+    make.add_argument("--answers", type=Path, default=None,
+                      help="with --variant: also write the variant's answers to this Markdown file (keep it private)")
 
     grade = sub.add_parser("grade", help="grade exercise submissions into a gradebook")
     grade.add_argument("submissions", nargs="+", help="notebooks, or folders of notebooks")
@@ -165,6 +205,9 @@ def build_parser():
                        help="memory limit of each sandboxed kernel in MiB (default 4096)")
     grade.add_argument("--scheduler", default=None, metavar="ADDRESS",
                        help="grade on a Dask cluster, e.g. tcp://host:8786 (pip install \"margincourse[distributed]\")")
+    grade.add_argument("--variant", default=None, metavar="KEY",
+                       help="the key of make-exercises --variant: checks that --exercises holds that variant "
+                            "(the grader always judges the variant --exercises holds)")
     grade.add_argument("--regrade", action="store_true",
                        help="grade every submission again (default: skip those graded unchanged before)")
     grade.add_argument("--pattern", default=None, metavar="PATTERN",
@@ -252,8 +295,13 @@ def _cluster_runner(scheduler):
 
 
 def _course_exercises():
-    here = Path(__file__).resolve().parent.parent / "exercises"
-    return here if here.is_dir() else Path("exercises")
+    """The course's own exercise notebooks: in the wheel's course files, else the checkout's."""
+    from .delivery.workspace import shipped_course
+
+    try:
+        return shipped_course() / "exercises"
+    except MarginInputError:
+        return Path("exercises")
 
 
 def _print_links(args, out):
@@ -319,10 +367,12 @@ def main(argv=None, out=None):
                 _print_liq(report, out)
         elif args.command == "tiers":
             _print_tiers(tier_table(args.symbol, args.exchange), out)
+        elif args.command == "make-exercises" and args.variant is not None:
+            return _make_variant(args, out)
         elif args.command == "make-exercises":
             from .grading.authoring import generate
 
-            names = generate(args.solutions, args.exercises, check_only=args.check)
+            names = generate(args.solutions, args.exercises or Path("exercises"), check_only=args.check)
             if args.check:
                 if names:
                     print("out of date (run margincourse make-exercises): " + ", ".join(names), file=out)
@@ -378,7 +428,8 @@ def main(argv=None, out=None):
                             max_output_bytes=args.max_output, feedback_dir=args.feedback,
                             sandbox=args.sandbox, memory_mb=args.memory_limit, regrade=args.regrade,
                             pattern=args.pattern, roster=args.roster, due=args.due, late_penalty=args.late_penalty,
-                            overrides=args.overrides, runner=_cluster_runner(args.scheduler))
+                            overrides=args.overrides, runner=_cluster_runner(args.scheduler),
+                            variant_key=args.variant)
             counts = {}
             for r in results:
                 counts[r.status] = counts.get(r.status, 0) + 1

@@ -21,12 +21,19 @@ Outputs that could give answers away (of changed and check cells) are cleared;
 then the generated notebook is executed in a fresh kernel, so the exercise as
 distributed shows what a learner sees before answering ("q1: not answered yet").
 The code is parsed as Python (``ast``), never edited with regular expressions.
+
+An instructor's variant (``make-exercises --variant KEY --out DIR``, :func:`generate_variant`)
+is made from the exercise notebooks, which ship with the package, not from the solutions:
+each question the variant changes (:mod:`margincourse.grading.variants`) gets its prompt,
+or its list of options, replaced by the variant's, and the first code cell's
+``mc.exercise("NAME")`` names the variant's seed, so a learner's checks judge the new numbers.
 """
 
 from __future__ import annotations
 
 import ast
 import copy
+import math
 import os
 import re
 import tempfile
@@ -36,7 +43,10 @@ import nbformat
 from nbclient import NotebookClient
 
 from ..basics.errors import MarginInputError
+from ..basics.files import write_atomically
+from .keys import exercise_names, notebook_file, questions_of
 from .progress import PROGRESS
+from .variants import changes, variant_seed
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 MD_BEGIN, MD_END = "<!-- BEGIN SOLUTION -->", "<!-- END SOLUTION -->"
@@ -218,3 +228,121 @@ def generate(solutions_dir: Path, exercises_dir: Path, *, check_only=False, exec
         nbformat.write(exercise, target)
         stale.append(solution_path.name)
     return stale
+
+
+# --------------------------------------------------------------------------- an instructor's variant
+
+def _replace_once(notebook, old: str, new: str, where: str) -> None:
+    """Replace ``old`` by ``new`` in the markdown cell that shows it (it must show it exactly once)."""
+    holders = [cell for cell in notebook.cells if cell.cell_type == "markdown" and old in cell.source]
+    if len(holders) != 1 or holders[0].source.count(old) != 1:
+        raise MarginInputError(f"{where} must show {old[:60]!r}... exactly once, as the answer key words it "
+                               f"(found {sum(c.source.count(old) for c in holders)}): regenerate the exercise "
+                               "notebooks with make-exercises")
+    holders[0].source = holders[0].source.replace(old, new)
+
+
+def make_variant(exercise, name: str, seed: str, where: str = "the exercise notebook") -> nbformat.NotebookNode:
+    """Exercise notebook ``exercise`` of exercise ``name`` as variant ``seed`` asks it (not yet executed).
+
+    Prompts and option lists the variant changes are replaced; the check cell names the seed; every
+    output is cleared (it showed the published exercise). ``where`` names the notebook in errors.
+    """
+    published, variant = questions_of(name), questions_of(name, seed)
+    notebook = copy.deepcopy(exercise)
+    call = f'mc.exercise("{name}")'
+    checks = [cell for cell in notebook.cells if cell.cell_type == "code" and call in cell.source]
+    if not checks:
+        raise MarginInputError(f"{where} must create its check with {call} (a published exercise notebook), "
+                               "found none: was it made by make-exercises --variant already?")
+    checks[0].source = checks[0].source.replace(call, f'mc.exercise("{name}", variant="{seed}")')
+    for qid, change in changes(published, variant).items():
+        old, new = published[qid], variant[qid]
+        if change == "letters":
+            _replace_once(notebook, old.options_markdown(), new.options_markdown(), f"{where} ({qid})")
+        elif change == "numbers" and new.prompt != old.prompt:
+            _replace_once(notebook, old.prompt, new.prompt, f"{where} ({qid})")
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    meta = notebook.metadata.setdefault("margincourse", {})
+    meta["exercise"], meta["variant"] = name, seed
+    return notebook
+
+
+def notebook_variant(notebook) -> str | None:
+    """The variant seed an exercise notebook declares in its metadata (None: the published exercise)."""
+    return notebook.metadata.get("margincourse", {}).get("variant")
+
+
+def _check_out_folder(source: Path, out: Path, names) -> None:
+    """Refuse an ``--out`` that is the source folder, or that holds a notebook make-exercises did not write
+    as a variant (an instructor's or a student's: nothing a user wrote is overwritten)."""
+    if out.exists() and not out.is_dir():
+        raise MarginInputError(f"out (--out) must be a folder for the variant's notebooks, got {str(out)!r}, a file")
+    if out.resolve() == source.resolve():
+        raise MarginInputError(f"out (--out) must be another folder than the published exercises, got {str(out)!r}: "
+                               "a variant never replaces them")
+    for name in names:
+        target = out / notebook_file(name)
+        if not target.exists():
+            continue
+        try:
+            ours = notebook_variant(nbformat.read(target, as_version=4)) is not None
+        except (OSError, ValueError):
+            ours = False
+        if not ours:
+            raise MarginInputError(f"out (--out) must not hold notebooks of your own: {target} was not written by "
+                                   "make-exercises --variant and would be overwritten; choose an empty folder")
+
+
+def generate_variant(source_dir, out_dir, key: str, *, names=None, execute=True) -> dict:
+    """Write the variant of ``key`` of every exercise notebook in ``source_dir`` into ``out_dir``.
+
+    ``names``: only these exercises (default: every exercise whose notebook ``source_dir`` holds).
+    Returns, by exercise name, its seed and what it changes per question (see
+    :func:`margincourse.grading.variants.changes`). The notebooks are executed in a fresh kernel,
+    as the published ones are, and written atomically; ``source_dir`` is only read.
+    """
+    source, out = Path(source_dir), Path(out_dir)
+    available = [name for name in exercise_names() if (source / notebook_file(name)).is_file()]
+    if not available:
+        raise MarginInputError(f"exercises (--exercises) must be a folder of the published exercise notebooks "
+                               f"({notebook_file(exercise_names()[0])} ...), got {str(source)!r}")
+    chosen = available if names is None else [name for name in available if name in names]
+    _check_out_folder(source, out, chosen)
+    out.mkdir(parents=True, exist_ok=True)
+    made = {}
+    for name in chosen:
+        seed = variant_seed(key, name)
+        path = source / notebook_file(name)
+        notebook = make_variant(nbformat.read(path, as_version=4), name, seed, str(path))
+        if execute:
+            _execute_with_fresh_progress(notebook, out)
+            for cell in notebook.cells:
+                cell.metadata.pop("execution", None)
+        write_atomically(out / notebook_file(name), nbformat.writes(notebook) + "\n")
+        made[name] = {"seed": seed, "changes": changes(questions_of(name), questions_of(name, seed))}
+    return made
+
+
+def answer_sheet(key: str, names=None) -> str:
+    """The instructor's answers to variant ``key`` (Markdown): per question, the answer a learner should
+    give. Keep it away from the folder the students receive."""
+    lines = ["# Answers to your variant", "",
+             "Keep this file private: it holds the answers of the exercise notebooks make-exercises wrote.", ""]
+    for name in names or exercise_names():
+        seed = variant_seed(key, name)
+        lines += [f"## {notebook_file(name)} (variant {seed})", "", "| question | answer |", "|---|---|"]
+        for qid, question in questions_of(name, seed).items():
+            if question.kind == "choice":
+                answer = f"{question.letter_of(question.answer)}: {question.answer}"
+            elif question.kind == "number":
+                tolerance = question.tolerance
+                digits = min(8, max(2, math.ceil(-math.log10(tolerance)) + 1)) if tolerance > 0 else 8
+                answer = f"{question.reference():,.{digits}f} {question.unit}".strip()
+            else:
+                answer = "a function (the same as in the published exercise)"
+            lines.append(f"| {qid} | {answer.replace('|', '/')} |")
+        lines.append("")
+    return "\n".join(lines)

@@ -48,6 +48,7 @@ import functools
 import hashlib
 import io
 import os
+import re
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -66,6 +67,7 @@ from .feedback_html import write_feedback_html
 from . import students as who
 from .answer_key import EXERCISES
 from .keys import exercise_names, notebook_file, questions_of
+from .variants import check_seed, variant_seed
 from .running import (GRADER_SKIP, MARKER, STATUSES, Answer, CappedClient, Limits, Run, check_calls,  # noqa: F401
                       die_with_parent, probe, probe_code, read_probe, remove_stale_folders, run_in_kernel)
 
@@ -168,6 +170,49 @@ def instructor_points(exercise: str, exercises_dir: Path) -> dict:
             if meta.get("question") in points:
                 points[meta["question"]] = float(meta.get("points", 1))
     return points
+
+
+def class_variant(exercise: str, exercises_dir: Path) -> str | None:
+    """The seed of the variant the instructor's exercise notebook was made as (``make-exercises
+    --variant``), or None for the published exercise. Read from ``--exercises``, never from a submission."""
+    path = Path(exercises_dir) / notebook_file(exercise)
+    if not path.is_file():
+        return None
+    seed = nbformat.read(path, as_version=4).metadata.get("margincourse", {}).get("variant")
+    return None if seed is None else check_seed(seed)
+
+
+_SUBMITTED_VARIANT = re.compile(r"""mc\.exercise\(\s*["'][\w]+["']\s*,\s*variant\s*=\s*["']([0-9a-f]{16})["']""")
+
+
+def variant_mismatch(notebook, exercise: str, variant: str | None) -> str:
+    """A warning when the submission was made from another version of the exercise than the class's
+    (the published one, or another variant): its numbers differ, so answers may be judged wrong."""
+    claimed = notebook.metadata.get("margincourse", {}).get("variant")
+    for cell in notebook.cells:
+        found = _SUBMITTED_VARIANT.search(cell.source) if cell.cell_type == "code" else None
+        if found:
+            claimed = found.group(1)
+            break
+    if claimed == variant:
+        return ""
+    made = f"variant {claimed}" if claimed else "the published exercise"
+    wanted = f"the class's variant {variant}" if variant else "the published exercise (--exercises holds no variant)"
+    return f"warning: made from {made} of {exercise}, graded against {wanted}: its numbers may differ"
+
+
+def check_variant_key(key: str, exercises_dir) -> None:
+    """Refuse ``--variant KEY`` when an exercise notebook in ``--exercises`` is not that key's variant."""
+    folder = Path(exercises_dir)
+    for name in exercise_names():
+        if not (folder / notebook_file(name)).is_file():
+            continue
+        seed = variant_seed(key, name)
+        found = class_variant(name, folder)
+        if found != seed:
+            made = f"variant {found}" if found else "the published exercise"
+            raise MarginInputError(f"variant (--variant) must be the key --exercises was made with: "
+                                   f"{folder / notebook_file(name)} is {made}, this key's is {seed}")
 
 
 def identify_exercise(notebook, path: Path) -> str:
@@ -326,7 +371,8 @@ def grade_one(submission, exercises_dir, cell_timeout=30, total_timeout=300, max
     except NotGradable as refusal:
         result.status, result.reason = refusal.status, refusal.reason
         return result
-    questions = questions_of(result.exercise)
+    variant = class_variant(result.exercise, exercises_dir)
+    questions = questions_of(result.exercise, variant)
     result.max_points = instructor_points(result.exercise, exercises_dir)
     result.points = {qid: 0.0 for qid in questions}
     flags = screen(notebook)
@@ -341,7 +387,7 @@ def grade_one(submission, exercises_dir, cell_timeout=30, total_timeout=300, max
         result.status, result.reason = run.status, run.reason
         result.points, verdicts, result.answers = score_details(questions, result.max_points, run.answers)
         result.feedback = feedback_lines(questions, result.points, result.max_points, verdicts)
-    warnings = [question_mismatch(notebook, questions)]
+    warnings = [question_mismatch(notebook, questions), variant_mismatch(notebook, result.exercise, variant)]
     if not (Path(exercises_dir) / notebook_file(result.exercise)).is_file():
         warnings.append(f"warning: --exercises has no {notebook_file(result.exercise)}: each question counted 1 point")
     result.reason = "; ".join(text for text in (result.reason, *warnings) if text)
@@ -550,7 +596,7 @@ def _finish(connection, results, roster, overrides, exercises_dir) -> None:
 def grade(submissions, out, *, exercises_dir, jobs=None, cell_timeout=30, total_timeout=300,
           max_output_bytes=100_000, feedback_dir=None, progress=True, sandbox="auto", memory_mb=None,
           regrade=False, pattern=None, roster=None, due=None, late_penalty=0.0, overrides=None,
-          runner=None) -> list[Result]:
+          runner=None, variant_key=None) -> list[Result]:
     """Grade submissions in parallel into the gradebook database beside ``out``, then write the
     gradebook CSV ``out`` from it (and one feedback file each).
 
@@ -567,8 +613,13 @@ def grade(submissions, out, *, exercises_dir, jobs=None, cell_timeout=30, total_
     ``runner(jobs, exercises_dir, limits, sandbox, memory_mb, arrived, lost)``; a Dask cluster's is
     ``functools.partial(margincourse.grading.cluster.grade_jobs, scheduler)`` (the command line's
     ``--scheduler``; passed in, so that the grader does not import the cluster, which imports it).
+    Each exercise is judged as the instructor's notebook in ``exercises_dir`` asks it: the published
+    exercise, or the variant ``make-exercises --variant`` made (:func:`class_variant`);
+    ``variant_key``, if given, must be the key that variant was made with (:func:`check_variant_key`).
     """
     exercises_dir = check_exercises_dir(exercises_dir)
+    if variant_key is not None:
+        check_variant_key(variant_key, exercises_dir)
     use_sandbox, memory_mb = _settings(sandbox, memory_mb, progress, late_penalty)
     due = who.parse_time(due) if isinstance(due, str) else due
     found = who.find(submissions, pattern)

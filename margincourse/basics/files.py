@@ -16,7 +16,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["write_atomically", "current_umask"]
+__all__ = ["write_atomically", "write_if_changed", "current_umask"]
 
 
 def current_umask() -> int:
@@ -34,8 +34,9 @@ def current_umask() -> int:
     return mask
 
 
-def write_atomically(path, text: str) -> None:
-    """Replace the file at ``path`` with ``text`` (UTF-8, written as given: no newline translation).
+def write_atomically(path, text: str | bytes) -> None:
+    """Replace the file at ``path`` with ``text`` (UTF-8, written as given: no newline translation;
+    ``bytes``, a PNG for instance, are written as they are).
 
     The parent folders are made if missing (with the umask's permissions, as ``mkdir`` makes
     them). A file that exists keeps its permissions; a new one gets what any program creating
@@ -52,7 +53,8 @@ def write_atomically(path, text: str) -> None:
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".tmp")
     try:
         os.fchmod(handle, mode)
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
+        binary = isinstance(text, bytes)
+        with os.fdopen(handle, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8", "newline": ""})) as file:
             file.write(text)
             file.flush()
             os.fsync(file.fileno())
@@ -63,3 +65,19 @@ def write_atomically(path, text: str) -> None:
         except OSError:
             pass
         raise
+
+
+def write_if_changed(path, text: str | bytes) -> bool:
+    """:func:`write_atomically`, unless the file holds ``text`` already; whether it wrote.
+
+    A rerun that changes nothing (a resumed grading run's feedback pages) leaves the files,
+    and their modification times, as they were.
+    """
+    data = text if isinstance(text, bytes) else text.encode("utf-8")
+    try:
+        if Path(path).read_bytes() == data:
+            return False
+    except OSError:
+        pass
+    write_atomically(path, text)
+    return True

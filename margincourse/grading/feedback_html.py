@@ -17,7 +17,7 @@ import html
 import re
 from pathlib import Path
 
-from ..basics.files import write_atomically
+from ..basics.files import write_if_changed
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 52rem; margin: 2rem auto; padding: 0 1rem;
@@ -109,7 +109,7 @@ def write_feedback_html(long_table_rows, folder) -> list[Path]:
     ``long_table_rows``: the gradebook's long table (a DataFrame, or an iterable of mappings with
     :data:`COLUMNS`), in the order the questions should appear. Two students whose ids give the
     same file name get ``-2``, ``-3`` ... so that each keeps a page of their own. Pages are written
-    atomically; the grader's other files in ``folder`` are left alone.
+    atomically, and only where they change (a resumed run leaves unchanged ones alone); the grader's other files in ``folder`` are left alone.
     """
     groups: dict[tuple, list] = {}
     for row in _rows(long_table_rows):
@@ -123,6 +123,6 @@ def write_feedback_html(long_table_rows, folder) -> list[Path]:
             name = f"{stem}-{n}.html"
         used.add(name)
         path = Path(folder) / name
-        write_atomically(path, page_html(student, exercise, rows))
+        write_if_changed(path, page_html(student, exercise, rows))
         written.append(path)
     return written

@@ -58,7 +58,7 @@ from pathlib import Path
 import nbformat
 
 from ..basics.errors import MarginInputError
-from ..basics.files import write_atomically
+from ..basics.files import write_atomically, write_if_changed
 from ..basics.questions import Raised
 from . import gradebook as books
 from . import running
@@ -723,6 +723,6 @@ def write_feedback(results, feedback_dir: Path) -> list[Path]:
             n += 1
             name = f"{stem}-{n}.md"
         used.add(name)
-        write_atomically(Path(feedback_dir) / name, feedback_text(r))
+        write_if_changed(Path(feedback_dir) / name, feedback_text(r))
         written.append(Path(feedback_dir) / name)
     return written

@@ -23,8 +23,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -134,21 +132,6 @@ def png_bytes(figure) -> bytes:
     return buffer.getvalue()
 
 
-def _write_bytes(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` in one rename (the binary twin of ``write_atomically``)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def _e(value) -> str:
     return html.escape("" if value is None or (isinstance(value, float) and value != value) else str(value))
 
@@ -197,8 +180,8 @@ def write_report(long, totals, folder) -> Path:
     mistakes = mistake_counts(long)
     totals_png = png_bytes(totals_figure(totals))
     questions_png = png_bytes(questions_figure(summary))
-    _write_bytes(folder / "totals.png", totals_png)
-    _write_bytes(folder / "questions.png", questions_png)
+    write_atomically(folder / "totals.png", totals_png)
+    write_atomically(folder / "questions.png", questions_png)
     page = folder / "report.html"
     write_atomically(page, report_html(summary, mistakes, totals, totals_png, questions_png))
     return page

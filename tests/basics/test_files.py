@@ -6,7 +6,7 @@ import stat
 
 import pytest
 
-from margincourse.basics.files import write_atomically
+from margincourse.basics.files import write_atomically, write_if_changed
 
 
 def _leftovers(folder):
@@ -32,6 +32,14 @@ def test_write_atomically_gives_the_file_the_mode_the_umask_allows(tmp_path, uma
     finally:
         os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+
+
+def test_write_atomically_writes_bytes_as_they_are(tmp_path):
+    """A report's PNG charts go through the same writer (and so follow the umask too)."""
+    path = tmp_path / "totals.png"
+    write_atomically(path, b"\x89PNG\r\n\x1a\n\x00\xff")
+    assert path.read_bytes() == b"\x89PNG\r\n\x1a\n\x00\xff"
+    assert _leftovers(tmp_path) == []
 
 
 @pytest.mark.parametrize("failure", ["encoding", "fsync", "rename"])
@@ -67,3 +75,13 @@ def test_write_atomically_into_a_read_only_folder_raises_oserror(tmp_path, monke
         assert list(folder.iterdir()) == []
     finally:
         folder.chmod(0o700)
+
+
+def test_write_if_changed_leaves_an_unchanged_file_and_its_time_alone(tmp_path):
+    path = tmp_path / "ada_01_initial_margin.html"
+    assert write_if_changed(path, "<p>page</p>") is True
+    os.utime(path, ns=(1_000_000_000, 1_000_000_000))
+    assert write_if_changed(path, "<p>page</p>") is False
+    assert path.stat().st_mtime_ns == 1_000_000_000
+    assert write_if_changed(path, "<p>new</p>") is True
+    assert path.read_text() == "<p>new</p>"

@@ -51,6 +51,9 @@ def test_resume_grades_only_what_changed_and_regrade_grades_all(tmp_path, capsys
     db = out.with_suffix(".sqlite")
     assert db.is_file() and not any(r.skipped for r in first.values())
     before = _graded_at(db)
+    pages = sorted((out.parent / "gradebook-feedback").iterdir())
+    for page in pages:
+        os.utime(page, ns=(1_000_000_000, 1_000_000_000))
     time.sleep(1.1)  # graded_at is kept to the second: a regrade shows as a later time
 
     changed = nbformat.read(paths[1], as_version=4)  # s1 hands in the solution after all
@@ -65,6 +68,8 @@ def test_resume_grades_only_what_changed_and_regrade_grades_all(tmp_path, capsys
     assert {p for p in after if after[p] != before[p]} == {str(paths[1])}  # the others were not graded again
     assert rerun < 0.75 * sum(r.seconds for r in first.values())  # one kernel, not four
     assert "(3 unchanged, skipped)" in capsys.readouterr().err
+    rewritten = {page.name for page in pages if page.stat().st_mtime_ns != 1_000_000_000}
+    assert rewritten == {"s1_ex01_initial_margin_01_initial_margin.md", "s1_ex01_initial_margin_01_initial_margin.html"}
     rows = {r["submission"]: r for r in csv.DictReader(out.open())}
     assert rows[str(paths[1])]["total"] == "8" and rows[str(paths[0])]["total"] == "8"
 

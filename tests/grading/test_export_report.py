@@ -4,11 +4,13 @@ report, and the per-student HTML feedback pages."""
 import csv
 import io
 import re
+import stat
 
 import pytest
 
 from class_gradebook import CLASS, NOTIONAL, make_gradebook
 from margincourse.basics.errors import MarginInputError
+from margincourse.basics.files import current_umask
 from margincourse.cli import main
 from margincourse.grading import export, feedback_html, gradebook, report
 
@@ -97,6 +99,8 @@ def test_report_writes_charts_and_a_self_contained_escaped_page(book, tmp_path):
     folder = tmp_path / "gradebook-report"
     for name in ("totals.png", "questions.png"):
         assert (folder / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        # readable by a teaching assistant as the umask allows, not mkstemp's owner-only 0600
+        assert stat.S_IMODE((folder / name).stat().st_mode) == 0o666 & ~current_umask()
     page = (folder / "report.html").read_text()
     assert "data:image/png;base64," in page and NOTIONAL + " (2)" in page
     assert not re.search(r"""(src|href)=["']?(https?:|//)""", page)  # nothing fetched from elsewhere

@@ -16,7 +16,7 @@ from ...engine import formulas as f
 from ...engine.account import Account
 from ...engine.adl import Counterparty, adl_ranking, deleverage
 from ...engine.liquidation import reduce_to_lower_tier
-from ...basics.questions import ChoiceQuestion, FunctionQuestion, Mistake, NumberQuestion
+from ...basics.questions import ChoiceQuestion, FunctionQuestion, Mistake, NumberQuestion, Varied
 from ...engine.paths import scenario
 from ...engine.specs import tier_table
 
@@ -54,27 +54,27 @@ def _tier1():
     return _binance().tiers[0]
 
 
-def _long_lp():
-    return f.liquidation_price_for_tiers("long", L_ENTRY, L_SIZE, _margin(L_SIZE, L_ENTRY, L_LEVERAGE), _binance())
+def _long_lp(size=L_SIZE, entry=L_ENTRY, leverage=L_LEVERAGE):
+    return f.liquidation_price_for_tiers("long", entry, size, _margin(size, entry, leverage), _binance())
 
 
 def _short_lp():
     return f.liquidation_price_for_tiers("short", S_ENTRY, S_SIZE, _margin(S_SIZE, S_ENTRY, S_LEVERAGE), _binance())
 
 
-def _tier_lp():
-    return f.liquidation_price_for_tiers("long", T_ENTRY, T_SIZE, _margin(T_SIZE, T_ENTRY, T_LEVERAGE), _binance())
+def _tier_lp(size=T_SIZE, entry=T_ENTRY, leverage=T_LEVERAGE):
+    return f.liquidation_price_for_tiers("long", entry, size, _margin(size, entry, leverage), _binance())
 
 
-def _tier_at_entry_lp():
-    tier = _binance().tier_for(f.notional(T_SIZE, T_ENTRY))
-    return f.liquidation_price("long", T_ENTRY, T_SIZE, _margin(T_SIZE, T_ENTRY, T_LEVERAGE), tier.mmr,
+def _tier_at_entry_lp(size=T_SIZE, entry=T_ENTRY, leverage=T_LEVERAGE):
+    tier = _binance().tier_for(f.notional(size, entry))
+    return f.liquidation_price("long", entry, size, _margin(size, entry, leverage), tier.mmr,
                                tier.maintenance_amount)
 
 
-def _tier_no_amount_lp():
-    tier = _binance().tier_for(f.notional(T_SIZE, _tier_lp()))
-    return f.liquidation_price("long", T_ENTRY, T_SIZE, _margin(T_SIZE, T_ENTRY, T_LEVERAGE), tier.mmr)
+def _tier_no_amount_lp(size=T_SIZE, entry=T_ENTRY, leverage=T_LEVERAGE):
+    tier = _binance().tier_for(f.notional(size, _tier_lp(size, entry, leverage)))
+    return f.liquidation_price("long", entry, size, _margin(size, entry, leverage), tier.mmr)
 
 
 @lru_cache(maxsize=None)
@@ -228,31 +228,61 @@ SHORT_CASES = (
 )
 
 
-QUESTIONS = (
-    NumberQuestion(
+def _q1(size=L_SIZE, entry=L_ENTRY):
+    # The leverage stays: q4 asks about "q1's long", and its answer, (LP / entry - 1) x 100 in tier 1 with
+    # cum = 0, depends on the leverage and the MMR only, so it holds for every size and entry dealt here.
+    leverage = L_LEVERAGE
+    return NumberQuestion(
         id="q1",
-        prompt=f"An isolated long of {L_SIZE} BTC at {L_ENTRY:,} USDT with {L_LEVERAGE}x leverage, opened with "
+        prompt=f"An isolated long of {size:g} BTC at {entry:,} USDT with {leverage}x leverage, opened with "
                "its initial margin, in Binance's tier 1 (MMR 0.4 %, maintenance amount 0). What is its "
                f"liquidation price, in USDT? {TICK}",
-        expected=_long_lp,
+        expected=lambda: _long_lp(size, entry, leverage),
         unit="USDT",
         tolerance=0.1,
         mistakes=(
             Mistake("That is the bankruptcy price, where the margin balance is zero. The exchange liquidates "
                     "earlier, when the margin balance falls to the maintenance margin (put the MMR in).",
-                    lambda: f.bankruptcy_price("long", L_ENTRY, L_SIZE, _margin(L_SIZE, L_ENTRY, L_LEVERAGE))),
+                    lambda: f.bankruptcy_price("long", entry, size, _margin(size, entry, leverage))),
             Mistake("It looks like you used the short's formula: for a long, side = +1.",
-                    lambda: f.liquidation_price("short", L_ENTRY, L_SIZE, _margin(L_SIZE, L_ENTRY, L_LEVERAGE),
+                    lambda: f.liquidation_price("short", entry, size, _margin(size, entry, leverage),
                                                 _tier1().mmr)),
             Mistake("It looks like you used the notional as the wallet balance: the isolated margin is the "
                     "notional divided by the leverage.",
-                    lambda: f.liquidation_price("long", L_ENTRY, L_SIZE, f.notional(L_SIZE, L_ENTRY), _tier1().mmr)),
+                    lambda: f.liquidation_price("long", entry, size, f.notional(size, entry), _tier1().mmr)),
             Mistake("It looks like you computed the maintenance margin at the entry price (Bybit's way). "
                     "Binance's formula takes it at the liquidation price itself.",
-                    lambda: f.bybit_liquidation_price("long", L_ENTRY, L_LEVERAGE, _tier1().mmr)),
+                    lambda: f.bybit_liquidation_price("long", entry, leverage, _tier1().mmr)),
         ),
         hint="LP = (WB + cum - side x Q x EP) / (Q x MMR - side x Q), with WB = the isolated margin and side = +1.",
-    ),
+    )
+
+
+def _q5(size=T_SIZE, entry=T_ENTRY, leverage=T_LEVERAGE):
+    return NumberQuestion(
+        id="q5",
+        prompt=f"An isolated long of {size:g} BTC at {entry:,} USDT with {leverage}x leverage, opened with its "
+               "initial margin, on Binance (tier table above). Its notional at entry is in tier 3. What is its "
+               f"liquidation price, in USDT? {TICK}",
+        expected=lambda: _tier_lp(size, entry, leverage),
+        unit="USDT",
+        tolerance=0.1,
+        mistakes=(
+            Mistake("It looks like you used the tier at entry. Binance's FAQ: if the notional at the "
+                    "liquidation price falls in another tier, recompute with that tier's MMR and maintenance "
+                    "amount. Check the notional Q x LP.", lambda: _tier_at_entry_lp(size, entry, leverage)),
+            Mistake("Right tier, but the maintenance amount is missing (cum = 0): every tier above the first "
+                    "has one, and it goes into the numerator.", lambda: _tier_no_amount_lp(size, entry, leverage)),
+            Mistake("That is the bankruptcy price, where the margin balance is zero. The exchange liquidates "
+                    "earlier, when the margin balance falls to the maintenance margin.",
+                    lambda: f.bankruptcy_price("long", entry, size, _margin(size, entry, leverage))),
+        ),
+        hint="Compute LP with the entry's tier, look at the notional Q x LP, and recompute if it is in another tier.",
+    )
+
+
+QUESTIONS = (
+    _q1(),
     NumberQuestion(
         id="q2",
         prompt=f"An isolated short of {S_SIZE} BTC at {S_ENTRY:,} USDT with {S_LEVERAGE}x leverage, opened with "
@@ -313,26 +343,7 @@ QUESTIONS = (
         ),
         hint="(LP - entry) / entry x 100.",
     ),
-    NumberQuestion(
-        id="q5",
-        prompt=f"An isolated long of {T_SIZE} BTC at {T_ENTRY:,} USDT with {T_LEVERAGE}x leverage, opened with its "
-               "initial margin, on Binance (tier table above). Its notional at entry is in tier 3. What is its "
-               f"liquidation price, in USDT? {TICK}",
-        expected=_tier_lp,
-        unit="USDT",
-        tolerance=0.1,
-        mistakes=(
-            Mistake("It looks like you used the tier at entry. Binance's FAQ: if the notional at the "
-                    "liquidation price falls in another tier, recompute with that tier's MMR and maintenance "
-                    "amount. Check the notional Q x LP.", _tier_at_entry_lp),
-            Mistake("Right tier, but the maintenance amount is missing (cum = 0): every tier above the first "
-                    "has one, and it goes into the numerator.", _tier_no_amount_lp),
-            Mistake("That is the bankruptcy price, where the margin balance is zero. The exchange liquidates "
-                    "earlier, when the margin balance falls to the maintenance margin.",
-                    lambda: f.bankruptcy_price("long", T_ENTRY, T_SIZE, _margin(T_SIZE, T_ENTRY, T_LEVERAGE))),
-        ),
-        hint="Compute LP with the entry's tier, look at the notional Q x LP, and recompute if it is in another tier.",
-    ),
+    _q5(),
     FunctionQuestion(
         id="q6",
         prompt="Write liquidation_price_short(entry_price, size, margin, mmr, maintenance_amount): Binance's "
@@ -535,3 +546,11 @@ QUESTIONS = (
              "else max(quantity - insurance_fund / gap, 0).",
     ),
 )
+
+#: What an instructor's variant may change (``make-exercises --variant``, :mod:`margincourse.grading.variants`).
+#: Only q1 and q5 state a scenario no other question or cell builds on (q1 keeps its 20x, all q4 needs);
+#: q2 (restated by q3), q7 (the cell above), q9 (q10, q11) and the questions that build on them stay.
+VARIED = {
+    "q1": Varied(_q1, {"size": (0.02, 0.03, 0.05, 0.08), "entry": (56_000, 58_500, 62_000, 66_500)}),
+    "q5": Varied(_q5, {"size": (12.5, 13, 13.5), "entry": (48_500, 49_500, 50_500, 51_500), "leverage": (4, 5, 6)}),
+}

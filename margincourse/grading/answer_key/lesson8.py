@@ -9,7 +9,7 @@ time a day instead of three, and the belief that isolated margin also caps fundi
 
 from functools import lru_cache
 
-from ...basics.questions import ChoiceQuestion, FunctionQuestion, Mistake, NumberQuestion
+from ...basics.questions import ChoiceQuestion, FunctionQuestion, Mistake, NumberQuestion, Varied
 from ...engine import formulas as f
 from ...engine.account import Account
 from ...engine.funding import funding_payment, funding_rule
@@ -23,6 +23,7 @@ def _per_day():
     return 24 / funding_rule("binance").interval_hours
 
 
+# The published scenarios (the builders' defaults; a variant deals others, see VARIED).
 # q1: one payment of a long.
 L_SIZE, L_ENTRY, L_LEVERAGE, L_MARK, L_RATE = 0.3, 60_000, 20, 64_000, 0.000125
 # q2: one payment of a short at a negative rate.
@@ -31,42 +32,41 @@ S_SIZE, S_MARK, S_LEVERAGE, S_RATE = 2, 3_100, 10, -0.0003
 M_SIZE, M_MARK, M_LEVERAGE, M_RATE, M_DAYS = 0.5, 58_000, 25, 0.0001, 30
 # q4: half a year at 20x, as a share of the margin.
 Y_LEVERAGE, Y_RATE, Y_DAYS = 20, 0.0002, 180
-# q7: the cross liquidation price after 60 days of funding.
+# q7: the cross liquidation price after 45 days of funding.
 C_SIZE, C_ENTRY, C_LEVERAGE, C_WALLET, C_RATE, C_DAYS = 0.1, 50_000, 50, 1_000, 0.0005, 45
 
 
-def _q1(price=L_MARK, size=L_SIZE, rate=L_RATE):
-    return funding_payment("long", size, price, rate)
+def _percent(rate):
+    """A rate as the prompts write it: 0.000125 -> '0.0125' (followed by ' %')."""
+    return f"{rate * 100:g}"
 
 
-def _q3(per_day=None, value=M_SIZE * M_MARK):
+def _paid(days, value, rate, per_day=None):
+    """Funding paid over ``days`` at a constant position value and rate (positive when paid)."""
     per_day = _per_day() if per_day is None else per_day
-    return M_DAYS * per_day * value * M_RATE
+    return days * per_day * value * rate
 
 
-def _q4(per_day=None, leverage=Y_LEVERAGE):
+def _margin_share(days, rate, leverage, per_day=None):
+    """Funding paid over ``days``, in percent of the initial margin (the position's value / leverage)."""
     per_day = _per_day() if per_day is None else per_day
-    return Y_DAYS * per_day * Y_RATE * leverage * 100
+    return days * per_day * rate * leverage * 100
 
 
 @lru_cache(maxsize=None)
-def _q7_expected():
+def _cross_liquidation_after(size, entry, leverage, wallet, rate, days):
     """The engine's account: the cross long, funding settled at each of its funding times."""
-    account = Account(C_WALLET)
-    position = account.open("BTCUSDT", "long", C_SIZE, C_ENTRY, leverage=C_LEVERAGE, mode="cross")
-    for _ in range(round(C_DAYS * _per_day())):
-        account.apply_funding({"BTCUSDT": C_RATE})
+    account = Account(wallet)
+    position = account.open("BTCUSDT", "long", size, entry, leverage=leverage, mode="cross")
+    for _ in range(round(days * _per_day())):
+        account.apply_funding({"BTCUSDT": rate})
     return account.liquidation_price(position)
 
 
-def _q7_with(paid):
+def _cross_liquidation_with(size, entry, wallet, paid):
+    """Binance's long formula, tier 1, on the wallet less ``paid``."""
     mmr = tier_table("BTCUSDT", "binance").tiers[0].mmr
-    return f.liquidation_price("long", C_ENTRY, C_SIZE, C_WALLET - paid, mmr)
-
-
-def _q7_paid(per_day=None, value=C_SIZE * C_ENTRY):
-    per_day = _per_day() if per_day is None else per_day
-    return C_DAYS * per_day * value * C_RATE
+    return f.liquidation_price("long", entry, size, wallet - paid, mmr)
 
 
 # q5: write the payment.
@@ -95,79 +95,131 @@ PAYMENT_CASES = (
 )
 
 
-QUESTIONS = (
-    NumberQuestion(
+def _q1(size=L_SIZE, entry=L_ENTRY, leverage=L_LEVERAGE, mark=L_MARK, rate=L_RATE):
+    def flow(price=mark):
+        return funding_payment("long", size, price, rate)
+
+    return NumberQuestion(
         id="q1",
-        prompt=f"A long of {L_SIZE} BTC was opened at {L_ENTRY:,} USDT with {L_LEVERAGE}x leverage. At the next "
-               f"funding time the mark price is {L_MARK:,} USDT and the funding rate is 0.0125 %. What is the "
+        prompt=f"A long of {size:g} BTC was opened at {entry:,} USDT with {leverage}x leverage. At the next "
+               f"funding time the mark price is {mark:,} USDT and the funding rate is {_percent(rate)} %. What is the "
                f"long's funding cash flow at that time, in USDT (negative if it pays)? {CENT}",
-        expected=_q1,
+        expected=flow,
         unit="USDT",
         tolerance=0.01,
         mistakes=(
             Mistake("It looks like you applied the rate to the margin. Funding is charged on the position's value "
                     "(mark price x size), whatever the leverage.",
-                    lambda: _q1() / L_LEVERAGE),
+                    lambda: flow() / leverage),
             Mistake("It looks like you used the entry price. Funding is charged on the position's value at the "
-                    "mark price of the funding time.", lambda: _q1(price=L_ENTRY)),
+                    "mark price of the funding time.", lambda: flow(price=entry)),
             Mistake("The sign: a positive rate means longs pay shorts, so the long's cash flow is negative.",
-                    lambda: -_q1()),
-            Mistake("It looks like you used 0.0125 as the rate: 0.0125 % is 0.000125.", lambda: 100 * _q1()),
+                    lambda: -flow()),
+            Mistake(f"It looks like you used {_percent(rate)} as the rate: {_percent(rate)} % is {rate:g}.",
+                    lambda: 100 * flow()),
         ),
         hint="Funding = position value at the mark price x rate; a long pays when the rate is positive.",
-    ),
-    NumberQuestion(
+    )
+
+
+def _q2(size=S_SIZE, leverage=S_LEVERAGE, mark=S_MARK, rate=S_RATE):
+    return NumberQuestion(
         id="q2",
-        prompt=f"A short of {S_SIZE} ETH ({S_LEVERAGE}x leverage). At the funding time the mark price is "
-               f"{S_MARK:,} USDT and the funding rate is -0.03 %. What is the short's funding cash flow, in USDT "
-               f"(negative if it pays)? {CENT}",
-        expected=lambda: funding_payment("short", S_SIZE, S_MARK, S_RATE),
+        prompt=f"A short of {size:g} ETH ({leverage}x leverage). At the funding time the mark price is "
+               f"{mark:,} USDT and the funding rate is {_percent(rate)} %. What is the short's funding cash flow, in "
+               f"USDT (negative if it pays)? {CENT}",
+        expected=lambda: funding_payment("short", size, mark, rate),
         unit="USDT",
         tolerance=0.01,
         mistakes=(
             Mistake("The sign: a negative rate means shorts pay longs, so the short's cash flow is negative.",
-                    lambda: -funding_payment("short", S_SIZE, S_MARK, S_RATE)),
+                    lambda: -funding_payment("short", size, mark, rate)),
             Mistake("It looks like you applied the rate to the margin. Funding is charged on the position's value, "
-                    "whatever the leverage.", lambda: funding_payment("short", S_SIZE, S_MARK, S_RATE) / S_LEVERAGE),
+                    "whatever the leverage.", lambda: funding_payment("short", size, mark, rate) / leverage),
         ),
         hint="Cash flow = -side x size x mark price x rate, with side = -1 for a short.",
-    ),
-    NumberQuestion(
+    )
+
+
+def _q3(size=M_SIZE, leverage=M_LEVERAGE, days=M_DAYS, mark=M_MARK, rate=M_RATE):
+    value = size * mark
+    return NumberQuestion(
         id="q3",
-        prompt=f"A long of {M_SIZE} BTC ({M_LEVERAGE}x) is held for {M_DAYS} days on Binance. The mark price stays "
-               f"at {M_MARK:,} USDT and the funding rate is 0.01 % at every funding time. How much funding does "
-               f"it pay in total, in USDT (a positive number)? {CENT}",
-        expected=_q3,
+        prompt=f"A long of {size:g} BTC ({leverage}x) is held for {days} days on Binance. The mark price stays "
+               f"at {mark:,} USDT and the funding rate is {_percent(rate)} % at every funding time. How much funding "
+               f"does it pay in total, in USDT (a positive number)? {CENT}",
+        expected=lambda: _paid(days, value, rate),
         unit="USDT",
         tolerance=0.01,
         mistakes=(
             Mistake("It looks like you counted one funding time a day. Binance settles funding every 8 hours: "
-                    "three times a day.", lambda: _q3(per_day=1)),
+                    "three times a day.", lambda: _paid(days, value, rate, per_day=1)),
             Mistake("It looks like you counted a funding time every hour. Binance's default is every 8 hours.",
-                    lambda: _q3(per_day=24)),
+                    lambda: _paid(days, value, rate, per_day=24)),
             Mistake("It looks like you applied the rate to the margin. Funding is charged on the position's value, "
-                    "whatever the leverage.", lambda: _q3() / M_LEVERAGE),
+                    "whatever the leverage.", lambda: _paid(days, value, rate) / leverage),
         ),
         hint="Payments = days x funding times a day; each one is position value x rate.",
-    ),
-    NumberQuestion(
+    )
+
+
+def _q4(leverage=Y_LEVERAGE, days=Y_DAYS, rate=Y_RATE):
+    return NumberQuestion(
         id="q4",
-        prompt=f"A long at {Y_LEVERAGE}x is held for {Y_DAYS} days on Binance, the mark price unchanged, at a "
-               "funding rate of 0.02 % every 8 hours. What share of its initial margin does it pay in funding, "
-               "in percent (25 for 25 %)? (Answers within 0.1 count.)",
-        expected=_q4,
+        prompt=f"A long at {leverage}x is held for {days} days on Binance, the mark price unchanged, at a "
+               f"funding rate of {_percent(rate)} % every 8 hours. What share of its initial margin does it pay in "
+               "funding, in percent (25 for 25 %)? (Answers within 0.1 count.)",
+        expected=lambda: _margin_share(days, rate, leverage),
         unit="%",
         tolerance=0.1,
         mistakes=(
             Mistake("That is the share of the position's value. The margin is the position's value divided by "
                     "the leverage, so the share of the margin is that many times larger.",
-                    lambda: _q4(leverage=1)),
+                    lambda: _margin_share(days, rate, 1)),
             Mistake("It looks like you counted one funding time a day. Binance settles funding every 8 hours: "
-                    "three times a day.", lambda: _q4(per_day=1)),
+                    "three times a day.", lambda: _margin_share(days, rate, leverage, per_day=1)),
         ),
         hint="The funding paid, as a share of the position's value, is days x 3 x rate; the margin is the "
              "position's value / leverage.",
-    ),
+    )
+
+
+def _q7(size=C_SIZE, entry=C_ENTRY, leverage=C_LEVERAGE, wallet=C_WALLET, rate=C_RATE, days=C_DAYS):
+    value = size * entry
+
+    def with_paid(paid):
+        return _cross_liquidation_with(size, entry, wallet, paid)
+
+    return NumberQuestion(
+        id="q7",
+        prompt=f"A cross long of {size:g} BTC at {entry:,} USDT ({leverage}x) is the only position of a "
+               f"{wallet:,} USDT Binance account (tier 1: MMR 0.4 %, maintenance amount 0; no fees). The mark "
+               f"price stays at {entry:,} for {days} days, and the funding rate is {_percent(rate)} % at every "
+               "funding time. What is the position's liquidation price after those days, in USDT? (Answers within "
+               "0.1 USDT count.)",
+        expected=lambda: _cross_liquidation_after(size, entry, leverage, wallet, rate, days),
+        unit="USDT",
+        tolerance=0.1,
+        mistakes=(
+            Mistake("That is the liquidation price at opening. The funding paid comes out of the cross wallet, "
+                    "and WB is what is left of it.", lambda: with_paid(0.0)),
+            Mistake("It looks like you counted one funding time a day. Binance settles funding every 8 hours: "
+                    "three times a day.", lambda: with_paid(_paid(days, value, rate, per_day=1))),
+            Mistake("The sign: at a positive rate the long pays, so the wallet goes down, not up.",
+                    lambda: with_paid(-_paid(days, value, rate))),
+            Mistake("It looks like you applied the rate to the margin. Funding is charged on the position's value, "
+                    "whatever the leverage.", lambda: with_paid(_paid(days, value, rate) / leverage)),
+        ),
+        hint="WB = the wallet minus the funding paid; then Binance's formula LP = (WB + cum - Q x EP) / "
+             "(Q x MMR - Q) for a long.",
+    )
+
+
+QUESTIONS = (
+    _q1(),
+    _q2(),
+    _q3(),
+    _q4(),
     FunctionQuestion(
         id="q5",
         prompt="Write funding_cash_flow(side, size, mark_price, rate): the funding a position receives at one "
@@ -204,27 +256,24 @@ QUESTIONS = (
         },
         answer="all 2,000 USDT: the free 1,800 USDT pay the funding first, then the bucket, until it is liquidated",
     ),
-    NumberQuestion(
-        id="q7",
-        prompt=f"A cross long of {C_SIZE} BTC at {C_ENTRY:,} USDT ({C_LEVERAGE}x) is the only position of a "
-               f"{C_WALLET:,} USDT Binance account (tier 1: MMR 0.4 %, maintenance amount 0; no fees). The mark "
-               f"price stays at {C_ENTRY:,} for {C_DAYS} days, and the funding rate is 0.05 % at every funding "
-               "time. What is the position's liquidation price after those days, in USDT? (Answers within 0.1 "
-               "USDT count.)",
-        expected=_q7_expected,
-        unit="USDT",
-        tolerance=0.1,
-        mistakes=(
-            Mistake("That is the liquidation price at opening. The funding paid comes out of the cross wallet, "
-                    "and WB is what is left of it.", lambda: _q7_with(0.0)),
-            Mistake("It looks like you counted one funding time a day. Binance settles funding every 8 hours: "
-                    "three times a day.", lambda: _q7_with(_q7_paid(per_day=1))),
-            Mistake("The sign: at a positive rate the long pays, so the wallet goes down, not up.",
-                    lambda: _q7_with(-_q7_paid())),
-            Mistake("It looks like you applied the rate to the margin. Funding is charged on the position's value, "
-                    "whatever the leverage.", lambda: _q7_with(_q7_paid() / C_LEVERAGE)),
-        ),
-        hint="WB = the wallet minus the funding paid; then Binance's formula LP = (WB + cum - Q x EP) / "
-             "(Q x MMR - Q) for a long.",
-    ),
+    _q7(),
 )
+
+#: What an instructor's variant may change (``make-exercises --variant``, :mod:`margincourse.grading.variants`).
+#: Only the trader's numbers; Binance's 8-hour schedule and tier 1 (MMR 0.4 %) stay. Every combination is
+#: checked: rates keep their sign (the mistakes name it), q1's mark stays above its entry, q3's funding stays
+#: below the initial margin, q7's notional stays in tier 1 and its liquidation price below the mark.
+VARIED = {
+    "q1": Varied(_q1, {"size": (0.2, 0.4, 0.5, 0.8), "entry": (56_000, 58_000, 61_000, 62_000),
+                       "leverage": (5, 10, 25, 50), "mark": (63_000, 65_500, 67_000, 70_000),
+                       "rate": (0.0001, 0.00015, 0.0002, 0.0003)}),
+    "q2": Varied(_q2, {"size": (1.5, 3, 4, 5), "leverage": (5, 8, 15, 20), "mark": (2_450, 2_800, 3_350, 3_600),
+                       "rate": (-0.0001, -0.0002, -0.0005, -0.00075)}),
+    "q3": Varied(_q3, {"size": (0.2, 0.3, 0.8, 1.2), "leverage": (5, 10, 15, 20), "days": (14, 21, 45, 60),
+                       "mark": (52_000, 61_500, 64_000, 67_000), "rate": (0.00005, 0.000075, 0.00015, 0.0002)}),
+    "q4": Varied(_q4, {"leverage": (5, 10, 15, 25), "days": (90, 120, 270, 365),
+                       "rate": (0.0001, 0.00015, 0.0003)}),
+    "q7": Varied(_q7, {"size": (0.08, 0.12, 0.15), "entry": (42_000, 46_000, 55_000, 58_000),
+                       "leverage": (20, 25, 75, 100), "wallet": (1_200, 1_500, 2_000),
+                       "rate": (0.0001, 0.0002, 0.0003), "days": (20, 30, 60)}),
+}

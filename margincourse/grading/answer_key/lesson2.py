@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from ...engine import formulas as f
 from ...engine import mark_price as mp
-from ...basics.questions import ChoiceQuestion, FunctionQuestion, Mistake, NumberQuestion
+from ...basics.questions import ChoiceQuestion, FunctionQuestion, Mistake, NumberQuestion, Varied
 from ...engine.specs import RiskTier, TierTable, tier_table
 
 
@@ -16,48 +16,93 @@ def _binance():
     return tier_table("BTCUSDT", "binance")
 
 
-# q1: 15 BTC opened at 60,000, mark price now 62,000 (tier 3 of Binance's BTCUSDT table).
-Q1_SIZE, Q1_ENTRY, Q1_MARK = 15, 60_000, 62_000
-
-
+# q1: 15 BTC opened at 60,000, mark price now 62,000 (tier 3 of Binance's BTCUSDT table; a variant stays in tier 3).
 def _q1_tier(notional):
     return _binance().tier_for(notional)
 
 
-def _q1_expected():
-    return _binance().maintenance_margin(f.notional(Q1_SIZE, Q1_MARK))
+def _q1_expected(size, mark):
+    return _binance().maintenance_margin(f.notional(size, mark))
 
 
-def _q1_tier2_values():
+def _q1_tier2_values(size, mark):
     """The tier below the right one (tier 2): its rate and amount applied to the same notional."""
-    tier2 = _binance().tiers[_q1_tier(f.notional(Q1_SIZE, Q1_MARK)).tier - 2]
-    return f.maintenance_margin(Q1_SIZE, Q1_MARK, tier2.mmr, tier2.maintenance_amount)
+    tier2 = _binance().tiers[_q1_tier(f.notional(size, mark)).tier - 2]
+    return f.maintenance_margin(size, mark, tier2.mmr, tier2.maintenance_amount)
 
 
-def _q1_no_amount():
-    tier = _q1_tier(f.notional(Q1_SIZE, Q1_MARK))
-    return f.maintenance_margin(Q1_SIZE, Q1_MARK, tier.mmr)
+def _q1_no_amount(size, mark):
+    tier = _q1_tier(f.notional(size, mark))
+    return f.maintenance_margin(size, mark, tier.mmr)
 
 
-def _q1_amount_added():
-    tier = _q1_tier(f.notional(Q1_SIZE, Q1_MARK))
-    return f.maintenance_margin(Q1_SIZE, Q1_MARK, tier.mmr) + tier.maintenance_amount
+def _q1_amount_added(size, mark):
+    tier = _q1_tier(f.notional(size, mark))
+    return f.maintenance_margin(size, mark, tier.mmr) + tier.maintenance_amount
+
+
+def _q1(size=15, entry=60_000, mark=62_000):
+    return NumberQuestion(
+        id="q1",
+        prompt=f"A BTCUSDT long of {size:g} BTC was opened at {entry:,} USDT; the mark price is now "
+               f"{mark:,} USDT. Using Binance's tier table shown above, what is its maintenance margin, "
+               "in USDT? (Answers within 0.01 USDT count.)",
+        expected=lambda: _q1_expected(size, mark),
+        unit="USDT",
+        tolerance=0.01,
+        mistakes=(
+            Mistake("It looks like you left out the maintenance amount: maintenance margin = notional x MMR "
+                    "- maintenance amount, with both taken from the same tier.", lambda: _q1_no_amount(size, mark)),
+            Mistake("It looks like you added the maintenance amount: it is subtracted.",
+                    lambda: _q1_amount_added(size, mark)),
+            Mistake("It looks like you valued the position at the entry price: the maintenance margin uses the "
+                    "notional at the mark price, now.",
+                    lambda: _binance().maintenance_margin(f.notional(size, entry))),
+            Mistake("It looks like you used the rate and amount of the tier below: find the tier whose range "
+                    "holds the notional (floor included, cap excluded).", lambda: _q1_tier2_values(size, mark)),
+        ),
+        hint="Notional = size x mark price; find its tier; then notional x MMR - maintenance amount.",
+    )
 
 
 # q2: lesson 2's isolated 10x long (0.02 BTC at 50,000, margin 100) at a mark price of 46,000.
-Q2_SIZE, Q2_ENTRY, Q2_LEVERAGE, Q2_MARK = 0.02, 50_000, 10, 46_000
+Q2_SIZE, Q2_ENTRY, Q2_LEVERAGE = 0.02, 50_000, 10
 
 
-def _q2_parts(price_for_mm=Q2_MARK):
+def _q2_parts(mark, price_for_mm=None):
     margin = f.initial_margin(Q2_SIZE, Q2_ENTRY, Q2_LEVERAGE)
-    mm = _binance().maintenance_margin(f.notional(Q2_SIZE, price_for_mm))
-    balance = margin + f.unrealized_pnl("long", Q2_ENTRY, Q2_SIZE, Q2_MARK)
+    mm = _binance().maintenance_margin(f.notional(Q2_SIZE, mark if price_for_mm is None else price_for_mm))
+    balance = margin + f.unrealized_pnl("long", Q2_ENTRY, Q2_SIZE, mark)
     return margin, mm, balance
 
 
-def _q2_expected():
-    _, mm, balance = _q2_parts()
+def _q2_expected(mark):
+    _, mm, balance = _q2_parts(mark)
     return f.margin_ratio(mm, balance)
+
+
+def _q2(mark=46_000):
+    return NumberQuestion(
+        id="q2",
+        prompt=f"Lesson 2's isolated long: {Q2_SIZE} BTC opened at {Q2_ENTRY:,} USDT with {Q2_LEVERAGE}x "
+               f"leverage (margin = the initial margin), tier 1 of Binance's table. The mark price is now "
+               f"{mark:,} USDT. What is its margin ratio, as a fraction (0.05 means 5 %)? "
+               "(Answers within 0.0001 count.)",
+        expected=lambda: _q2_expected(mark),
+        tolerance=1e-4,
+        mistakes=(
+            Mistake("It looks like you divided by the margin alone: the margin ratio divides by the margin "
+                    "balance, margin + unrealized PnL.",
+                    lambda: f.margin_ratio(_q2_parts(mark)[1], _q2_parts(mark)[0])),
+            Mistake("It looks like the ratio is upside down: margin ratio = maintenance margin / margin balance.",
+                    lambda: _q2_parts(mark)[2] / _q2_parts(mark)[1]),
+            Mistake("It looks like you computed the maintenance margin at the entry price: it uses the notional "
+                    "at the mark price.",
+                    lambda: f.margin_ratio(_q2_parts(mark, Q2_ENTRY)[1], _q2_parts(mark)[2])),
+        ),
+        hint="Margin balance = margin + unrealized PnL; maintenance margin at the mark price; "
+             "margin ratio = maintenance margin / margin balance.",
+    )
 
 
 # q3: a made-up tier table; tier 1's amount is 0. The amounts follow from continuity.
@@ -151,60 +196,39 @@ def _cases():
 
 
 # q6: a mark price from its three parts (Binance "Mark Price", Bybit "Mark Price Calculation (Perpetual Contract)").
-M_INDEX, M_RATE, M_HOURS, M_BASIS, M_LAST = 60_000, 0.0002, 6, -12, 59_000
+def _m_parts(index, rate, hours, basis, last):
+    return (mp.funding_basis_price(index, rate, hours), mp.moving_average_basis_price(index, basis), float(last))
 
 
-def _m_parts():
-    return (mp.funding_basis_price(M_INDEX, M_RATE, M_HOURS), mp.moving_average_basis_price(M_INDEX, M_BASIS),
-            float(M_LAST))
-
-
-def _m_expected():
-    return mp.mark_price(M_INDEX, M_RATE, M_HOURS, M_BASIS, M_LAST)
-
-
-QUESTIONS = (
-    NumberQuestion(
-        id="q1",
-        prompt=f"A BTCUSDT long of {Q1_SIZE} BTC was opened at {Q1_ENTRY:,} USDT; the mark price is now "
-               f"{Q1_MARK:,} USDT. Using Binance's tier table shown above, what is its maintenance margin, "
-               "in USDT? (Answers within 0.01 USDT count.)",
-        expected=_q1_expected,
+def _q6(index=60_000, rate=0.0002, hours=6, basis=-12, last=59_000):
+    return NumberQuestion(
+        id="q6",
+        prompt=f"The BTCUSDT index is {index:,} USDT. The last funding rate was {rate * 100:.2f} %, with "
+               f"{hours} of the 8 hours still to run until the next funding; the moving average of the basis "
+               f"(mid price of the book minus the index) is {basis} USDT. A large sell order prints a last trade "
+               f"at {last:,} USDT. What is the mark price, by Binance's and Bybit's rule, in USDT? "
+               "(Answers within 0.01 USDT count.)",
+        expected=lambda: mp.mark_price(index, rate, hours, basis, last),
         unit="USDT",
         tolerance=0.01,
         mistakes=(
-            Mistake("It looks like you left out the maintenance amount: maintenance margin = notional x MMR "
-                    "- maintenance amount, with both taken from the same tier.", _q1_no_amount),
-            Mistake("It looks like you added the maintenance amount: it is subtracted.", _q1_amount_added),
-            Mistake("It looks like you valued the position at the entry price: the maintenance margin uses the "
-                    "notional at the mark price, now.",
-                    lambda: _binance().maintenance_margin(f.notional(Q1_SIZE, Q1_ENTRY))),
-            Mistake("It looks like you used the rate and amount of the tier below: find the tier whose range "
-                    "holds the notional (floor included, cap excluded).", _q1_tier2_values),
+            Mistake("That is the last traded price: the mark price is the median of Price 1, Price 2 and the last "
+                    "price, so a wick alone does not set it.", lambda: float(last)),
+            Mistake("That is the average of the three prices: the rule takes their median, the middle one.",
+                    lambda: sum(_m_parts(index, rate, hours, basis, last)) / 3),
+            Mistake("That is Price 1 (index plus the funding term): compare it with Price 2 and the last price "
+                    "and take the middle one.", lambda: _m_parts(index, rate, hours, basis, last)[0]),
+            Mistake("That is the index alone: the mark price adds a funding term (Price 1) or the average basis "
+                    "(Price 2), then takes the median with the last price.", lambda: float(index)),
         ),
-        hint="Notional = size x mark price; find its tier; then notional x MMR - maintenance amount.",
-    ),
-    NumberQuestion(
-        id="q2",
-        prompt=f"Lesson 2's isolated long: {Q2_SIZE} BTC opened at {Q2_ENTRY:,} USDT with {Q2_LEVERAGE}x "
-               f"leverage (margin = the initial margin), tier 1 of Binance's table. The mark price is now "
-               f"{Q2_MARK:,} USDT. What is its margin ratio, as a fraction (0.05 means 5 %)? "
-               "(Answers within 0.0001 count.)",
-        expected=_q2_expected,
-        tolerance=1e-4,
-        mistakes=(
-            Mistake("It looks like you divided by the margin alone: the margin ratio divides by the margin "
-                    "balance, margin + unrealized PnL.",
-                    lambda: f.margin_ratio(_q2_parts()[1], _q2_parts()[0])),
-            Mistake("It looks like the ratio is upside down: margin ratio = maintenance margin / margin balance.",
-                    lambda: _q2_parts()[2] / _q2_parts()[1]),
-            Mistake("It looks like you computed the maintenance margin at the entry price: it uses the notional "
-                    "at the mark price.",
-                    lambda: f.margin_ratio(_q2_parts(Q2_ENTRY)[1], _q2_parts()[2])),
-        ),
-        hint="Margin balance = margin + unrealized PnL; maintenance margin at the mark price; "
-             "margin ratio = maintenance margin / margin balance.",
-    ),
+        hint="Price 1 = index x (1 + rate x hours to go / 8); Price 2 = index + average basis; the mark price is "
+             "the middle one of Price 1, Price 2 and the last price.",
+    )
+
+
+QUESTIONS = (
+    _q1(),
+    _q2(),
     NumberQuestion(
         id="q3",
         prompt="An exchange publishes these tiers for a coin: tier 1 from 0 to 100,000 USDT of notional at an "
@@ -262,27 +286,15 @@ QUESTIONS = (
         },
         answer="it rises only a little and without a jump: the maintenance amount cancels the step in rate at the edge",
     ),
-    NumberQuestion(
-        id="q6",
-        prompt=f"The BTCUSDT index is {M_INDEX:,} USDT. The last funding rate was {M_RATE * 100:.2f} %, with "
-               f"{M_HOURS} of the 8 hours still to run until the next funding; the moving average of the basis "
-               f"(mid price of the book minus the index) is {M_BASIS} USDT. A large sell order prints a last trade "
-               f"at {M_LAST:,} USDT. What is the mark price, by Binance's and Bybit's rule, in USDT? "
-               "(Answers within 0.01 USDT count.)",
-        expected=_m_expected,
-        unit="USDT",
-        tolerance=0.01,
-        mistakes=(
-            Mistake("That is the last traded price: the mark price is the median of Price 1, Price 2 and the last "
-                    "price, so a wick alone does not set it.", lambda: float(M_LAST)),
-            Mistake("That is the average of the three prices: the rule takes their median, the middle one.",
-                    lambda: sum(_m_parts()) / 3),
-            Mistake("That is Price 1 (index plus the funding term): compare it with Price 2 and the last price "
-                    "and take the middle one.", lambda: _m_parts()[0]),
-            Mistake("That is the index alone: the mark price adds a funding term (Price 1) or the average basis "
-                    "(Price 2), then takes the median with the last price.", lambda: float(M_INDEX)),
-        ),
-        hint="Price 1 = index x (1 + rate x hours to go / 8); Price 2 = index + average basis; the mark price is "
-             "the middle one of Price 1, Price 2 and the last price.",
-    ),
+    _q6(),
 )
+
+#: What an instructor's variant may change (``make-exercises --variant``, :mod:`margincourse.grading.variants`).
+VARIED = {
+    "q1": Varied(_q1, {"size": (12, 18, 20, 25), "entry": (56_000, 59_000, 63_500, 65_000),
+                       "mark": (55_000, 58_500, 64_000, 67_500)}),
+    "q2": Varied(_q2, {"mark": (45_500, 47_000, 47_500, 48_000, 48_500)}),
+    "q6": Varied(_q6, {"index": (59_000, 60_500, 61_000, 62_000), "rate": (0.0001, 0.0003, 0.0004, 0.0005),
+                       "hours": (2, 3, 5, 7), "basis": (-8, -15, -20, -25),
+                       "last": (57_800, 58_200, 58_500, 58_900)}),
+}

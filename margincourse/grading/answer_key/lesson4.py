@@ -8,43 +8,41 @@ from functools import lru_cache
 
 from ...engine import formulas as f
 from ...engine.account import Account
-from ...basics.questions import ChoiceQuestion, FunctionQuestion, Mistake, NumberQuestion
+from ...basics.questions import ChoiceQuestion, FunctionQuestion, Mistake, NumberQuestion, Varied
 from ...engine.paths import scenario
 from ...engine.specs import tier_table
 
 TICK = "(Answers within 0.1 USDT count, so rounding to BTCUSDT's 0.1 tick is fine.)"
 BALANCE = 1_000
 
-# q1: one cross position.
-C_SIZE, C_ENTRY, C_LEVERAGE = 0.05, 60_000, 25
-# q2: the lesson's BTC + ETH cross pair; ETH falls, BTC does not move.
+# q1: one cross position (the builder _q1's defaults: 0.05 BTC at 60,000, 25x, a 1,000 USDT account).
+# q2: the lesson's BTC + ETH cross pair; ETH falls (to 2,800, _q2's default), BTC does not move.
 BTC_SIZE, BTC_ENTRY, BTC_LEVERAGE = 0.1, 50_000, 50
-ETH_SIZE, ETH_ENTRY, ETH_LEVERAGE, ETH_MARK = 1, 3_000, 20, 2_800
+ETH_SIZE, ETH_ENTRY, ETH_LEVERAGE = 1, 3_000, 20
 # q3: the 50x trade in cross through a wick.
 W_SCENARIO = "wick_down_30"
-# q5: add margin to the 50x isolated long until its liquidation price is this low.
-TARGET_LP = 45_000
-# q8: hedge mode, cross: a long and a short of BTCUSDT side by side, both in Binance's tier 1.
-H_WALLET, H_LONG, H_LONG_ENTRY, H_SHORT, H_SHORT_ENTRY = 2_000, 0.2, 40_000, 0.1, 42_000
+# q5: add margin to the 50x isolated long until its liquidation price is this low (45,000, _q5's default).
+# q8: hedge mode, cross: a long and a short of BTCUSDT side by side, both in Binance's tier 1 (_q8's defaults:
+# a 2,000 USDT wallet, 0.2 BTC long at 40,000, 0.1 BTC short at 42,000).
 
 
 def _mmr1(symbol="BTCUSDT"):
     return tier_table(symbol, "binance").tiers[0].mmr
 
 
-def _q1_expected():
-    account = Account(BALANCE)
-    position = account.open("BTCUSDT", "long", C_SIZE, C_ENTRY, leverage=C_LEVERAGE, mode="cross")
+def _q1_expected(balance, size, entry, leverage):
+    account = Account(balance)
+    position = account.open("BTCUSDT", "long", size, entry, leverage=leverage, mode="cross")
     return account.liquidation_price(position)
 
 
 @lru_cache(maxsize=None)
-def _pair():
+def _pair(eth_mark):
     """The BTC + ETH cross account after ETH's mark moved: (BTC liq. price, ETH MM, ETH UPNL)."""
     account = Account(BALANCE)
     btc = account.open("BTCUSDT", "long", BTC_SIZE, BTC_ENTRY, leverage=BTC_LEVERAGE, mode="cross")
     eth = account.open("ETHUSDT", "long", ETH_SIZE, ETH_ENTRY, leverage=ETH_LEVERAGE, mode="cross")
-    account.mark({"ETHUSDT": ETH_MARK})
+    account.mark({"ETHUSDT": eth_mark})
     return account.liquidation_price(btc), account.maintenance_margin(eth), account.unrealized_pnl(eth)
 
 
@@ -75,8 +73,8 @@ def _initial_margin():
     return f.initial_margin(BTC_SIZE, BTC_ENTRY, BTC_LEVERAGE)
 
 
-def _add_expected():
-    return _bucket_for(TARGET_LP, _mmr1()) - _initial_margin()
+def _add_expected(target_lp):
+    return _bucket_for(target_lp, _mmr1()) - _initial_margin()
 
 
 # q4: write cross_liquidation_price.
@@ -120,58 +118,61 @@ CROSS_CASES = (
 )
 
 
-def _hedge(long_size=H_LONG, short_size=H_SHORT, short_entry=H_SHORT_ENTRY):
-    return f.hedge_mode_liquidation_price(long_size, H_LONG_ENTRY, short_size, short_entry, H_WALLET, _mmr1(),
+def _hedge(wallet, long_size, long_entry, short_size, short_entry):
+    return f.hedge_mode_liquidation_price(long_size, long_entry, short_size, short_entry, wallet, _mmr1(),
                                           _mmr1())
 
 
-def _hedge_net_maintenance_only():
+def _hedge_net_maintenance_only(wallet, long_size, long_entry, short_size, short_entry):
     """The margin balance of both legs, but the maintenance margin of the net position only."""
-    net = H_LONG - H_SHORT
-    numerator = H_WALLET - H_LONG * H_LONG_ENTRY + H_SHORT * H_SHORT_ENTRY
+    net = long_size - short_size
+    numerator = wallet - long_size * long_entry + short_size * short_entry
     return numerator / (net * _mmr1() - net)
 
 
-QUESTIONS = (
-    NumberQuestion(
+def _q1(balance=1_000, size=0.05, entry=60_000, leverage=25):
+    return NumberQuestion(
         id="q1",
-        prompt=f"A 1,000 USDT account opens one position, a cross long of {C_SIZE} BTC at {C_ENTRY:,} USDT with "
-               f"{C_LEVERAGE}x leverage (Binance's tier 1: MMR 0.4 %, maintenance amount 0; no fees). What is its "
+        prompt=f"A {balance:,} USDT account opens one position, a cross long of {size:g} BTC at {entry:,} USDT with "
+               f"{leverage}x leverage (Binance's tier 1: MMR 0.4 %, maintenance amount 0; no fees). What is its "
                f"liquidation price, in USDT? {TICK}",
-        expected=_q1_expected,
+        expected=lambda: _q1_expected(balance, size, entry, leverage),
         unit="USDT",
         tolerance=0.1,
         mistakes=(
             Mistake("That is the liquidation price in isolated mode, backed by the initial margin alone. In "
                     "cross mode WB is the cross wallet balance.",
-                    lambda: f.liquidation_price("long", C_ENTRY, C_SIZE, f.initial_margin(C_SIZE, C_ENTRY, C_LEVERAGE),
+                    lambda: f.liquidation_price("long", entry, size, f.initial_margin(size, entry, leverage),
                                                 _mmr1())),
             Mistake("It looks like you took the initial margin out of the wallet. In cross mode nothing is set "
                     "aside: WB is the whole cross wallet balance.",
-                    lambda: f.liquidation_price("long", C_ENTRY, C_SIZE,
-                                                BALANCE - f.initial_margin(C_SIZE, C_ENTRY, C_LEVERAGE), _mmr1())),
+                    lambda: f.liquidation_price("long", entry, size,
+                                                balance - f.initial_margin(size, entry, leverage), _mmr1())),
             Mistake("It looks like you used the short's formula: for a long, side = +1.",
-                    lambda: f.liquidation_price("short", C_ENTRY, C_SIZE, BALANCE, _mmr1())),
+                    lambda: f.liquidation_price("short", entry, size, balance, _mmr1())),
         ),
         hint="Binance's formula with WB = the cross wallet balance (TMM1 = UPNL1 = 0: there is no other position).",
-    ),
-    NumberQuestion(
+    )
+
+
+def _q2(eth_mark=2_800):
+    return NumberQuestion(
         id="q2",
         prompt=f"The lesson's cross pair in a 1,000 USDT account: a long of {BTC_SIZE} BTC at {BTC_ENTRY:,} USDT "
                f"({BTC_LEVERAGE}x) and a long of {ETH_SIZE} ETH at {ETH_ENTRY:,} USDT ({ETH_LEVERAGE}x), both in "
-               f"cross mode. ETH's mark price falls to {ETH_MARK:,} USDT; BTC's stays at {BTC_ENTRY:,}. Both "
+               f"cross mode. ETH's mark price falls to {eth_mark:,} USDT; BTC's stays at {BTC_ENTRY:,}. Both "
                "positions are in their first Binance tier (MMR 0.4 %, maintenance amount 0). What is the BTC "
                f"position's liquidation price now, in USDT? {TICK}",
-        expected=lambda: _pair()[0],
+        expected=lambda: _pair(eth_mark)[0],
         unit="USDT",
         tolerance=0.1,
         mistakes=(
             Mistake("It looks like you forgot the ETH position's unrealized PnL (UPNL1): its loss comes out of "
-                    "the same cross wallet.", lambda: _pair_lp(_pair()[1], 0.0)),
+                    "the same cross wallet.", lambda: _pair_lp(_pair(eth_mark)[1], 0.0)),
             Mistake("It looks like the ETH PnL has the wrong sign: UPNL1 is added, and a loss is negative.",
-                    lambda: _pair_lp(_pair()[1], -_pair()[2])),
+                    lambda: _pair_lp(_pair(eth_mark)[1], -_pair(eth_mark)[2])),
             Mistake("It looks like you forgot the ETH position's maintenance margin (TMM1): the wallet must "
-                    "keep that for ETH too.", lambda: _pair_lp(0.0, _pair()[2])),
+                    "keep that for ETH too.", lambda: _pair_lp(0.0, _pair(eth_mark)[2])),
             Mistake("It looks like you left the ETH position out altogether: in cross mode it shares BTC's "
                     "collateral (TMM1 and UPNL1).", lambda: _pair_lp(0.0, 0.0)),
             Mistake("That is the BTC position's isolated liquidation price. In cross mode WB is the whole "
@@ -180,7 +181,60 @@ QUESTIONS = (
         ),
         hint="LP = (WB - TMM1 + UPNL1 + cum - side x Q x EP) / (Q x MMR - side x Q), with TMM1 and UPNL1 "
              "those of the ETH position at its mark price.",
-    ),
+    )
+
+
+def _q5(target=45_000):
+    return NumberQuestion(
+        id="q5",
+        prompt=f"The {BTC_LEVERAGE}x trade in isolated mode ({BTC_SIZE} BTC long at {BTC_ENTRY:,} USDT, "
+               "100 USDT in its bucket, Binance's tier 1). How many USDT must you add to the bucket, by hand, to "
+               f"move its liquidation price down to {target:,} USDT? (Answers within 0.01 USDT count.)",
+        expected=lambda: _add_expected(target),
+        unit="USDT",
+        tolerance=0.01,
+        mistakes=(
+            Mistake("That is the whole bucket needed; the question asks how much to add to the 100 USDT "
+                    "already in it.", lambda: _bucket_for(target, _mmr1())),
+            Mistake("That moves the bankruptcy price, not the liquidation price, to the target: the maintenance "
+                    "margin at the target price must stay in the bucket too.",
+                    lambda: _bucket_for(target, 0.0) - _initial_margin()),
+        ),
+        hint="Solve Binance's formula for WB: WB = LP x (Q x MMR - Q) + Q x EP - cum; then subtract what is "
+             "already in the bucket.",
+    )
+
+
+def _q8(wallet=2_000, long=0.2, long_entry=40_000, short=0.1, short_entry=42_000):
+    legs = (wallet, long, long_entry, short, short_entry)
+    return NumberQuestion(
+        id="q8",
+        prompt=f"Hedge mode, cross margin, a wallet of {wallet:,} USDT: a long of {long:g} BTC at "
+               f"{long_entry:,} USDT and a short of {short:g} BTC at {short_entry:,} USDT of the same "
+               "contract, both in Binance's tier 1 (MMR 0.4 %, maintenance amount 0), no other positions. At what "
+               f"mark price are they liquidated, in USDT? {TICK}",
+        expected=lambda: _hedge(*legs),
+        unit="USDT",
+        tolerance=0.1,
+        mistakes=(
+            Mistake("It looks like you left the short out: in cross both legs share the wallet, and the short's "
+                    "profit as the price falls holds the long up.",
+                    lambda: _hedge(wallet, long, long_entry, 0.0, short_entry)),
+            Mistake("It looks like you charged maintenance margin on the net position only: in hedge mode each "
+                    "leg keeps its own maintenance margin.", lambda: _hedge_net_maintenance_only(*legs)),
+            Mistake("It looks like you gave the short the long's sign: a short gains when the price falls "
+                    "(+ S x EPS in the numerator, + S in the denominator).",
+                    lambda: f.liquidation_price("long", (long * long_entry + short * short_entry) / (long + short),
+                                                long + short, wallet, _mmr1())),
+        ),
+        hint="Binance's formula with both legs: LP = (WB + cumL + cumS - L x EPL + S x EPS) / "
+             "(L x MMR_L + S x MMR_S - L + S).",
+    )
+
+
+QUESTIONS = (
+    _q1(),
+    _q2(),
     NumberQuestion(
         id="q3",
         prompt=f"The {BTC_LEVERAGE}x trade of the lesson ({BTC_SIZE} BTC long at {BTC_ENTRY:,} USDT, 1,000 USDT "
@@ -222,24 +276,7 @@ QUESTIONS = (
         ),
         hint="LP = (WB - TMM1 + UPNL1 + cum - side x Q x EP) / (Q x MMR - side x Q), side = +1 long, -1 short.",
     ),
-    NumberQuestion(
-        id="q5",
-        prompt=f"The {BTC_LEVERAGE}x trade in isolated mode ({BTC_SIZE} BTC long at {BTC_ENTRY:,} USDT, "
-               "100 USDT in its bucket, Binance's tier 1). How many USDT must you add to the bucket, by hand, to "
-               f"move its liquidation price down to {TARGET_LP:,} USDT? (Answers within 0.01 USDT count.)",
-        expected=_add_expected,
-        unit="USDT",
-        tolerance=0.01,
-        mistakes=(
-            Mistake("That is the whole bucket needed; the question asks how much to add to the 100 USDT "
-                    "already in it.", lambda: _bucket_for(TARGET_LP, _mmr1())),
-            Mistake("That moves the bankruptcy price, not the liquidation price, to the target: the maintenance "
-                    "margin at the target price must stay in the bucket too.",
-                    lambda: _bucket_for(TARGET_LP, 0.0) - _initial_margin()),
-        ),
-        hint="Solve Binance's formula for WB: WB = LP x (Q x MMR - Q) + Q x EP - cum; then subtract what is "
-             "already in the bucket.",
-    ),
+    _q5(),
     ChoiceQuestion(
         id="q6",
         prompt="Your only position is a 10x cross long of 0.02 BTC at 50,000 USDT in a 1,000 USDT account. The "
@@ -275,26 +312,16 @@ QUESTIONS = (
         },
         answer="everything that auto-add can move in, here the whole 1,000 USDT: the same as cross",
     ),
-    NumberQuestion(
-        id="q8",
-        prompt=f"Hedge mode, cross margin, a wallet of {H_WALLET:,} USDT: a long of {H_LONG} BTC at "
-               f"{H_LONG_ENTRY:,} USDT and a short of {H_SHORT} BTC at {H_SHORT_ENTRY:,} USDT of the same "
-               "contract, both in Binance's tier 1 (MMR 0.4 %, maintenance amount 0), no other positions. At what "
-               f"mark price are they liquidated, in USDT? {TICK}",
-        expected=_hedge,
-        unit="USDT",
-        tolerance=0.1,
-        mistakes=(
-            Mistake("It looks like you left the short out: in cross both legs share the wallet, and the short's "
-                    "profit as the price falls holds the long up.", lambda: _hedge(short_size=0.0)),
-            Mistake("It looks like you charged maintenance margin on the net position only: in hedge mode each "
-                    "leg keeps its own maintenance margin.", _hedge_net_maintenance_only),
-            Mistake("It looks like you gave the short the long's sign: a short gains when the price falls "
-                    "(+ S x EPS in the numerator, + S in the denominator).",
-                    lambda: f.liquidation_price("long", (H_LONG * H_LONG_ENTRY + H_SHORT * H_SHORT_ENTRY)
-                                                / (H_LONG + H_SHORT), H_LONG + H_SHORT, H_WALLET, _mmr1())),
-        ),
-        hint="Binance's formula with both legs: LP = (WB + cumL + cumS - L x EPL + S x EPS) / "
-             "(L x MMR_L + S x MMR_S - L + S).",
-    ),
+    _q8(),
 )
+
+#: What an instructor's variant may change (``make-exercises --variant``, :mod:`margincourse.grading.variants`).
+VARIED = {
+    "q1": Varied(_q1, {"balance": (600, 800, 1_200, 1_500), "size": (0.04, 0.06, 0.08, 0.1),
+                       "entry": (55_000, 58_000, 63_000, 66_000), "leverage": (20, 30, 50, 75)}),
+    "q2": Varied(_q2, {"eth_mark": (2_650, 2_700, 2_750, 2_850, 2_900)}),
+    "q5": Varied(_q5, {"target": (42_000, 43_500, 46_000, 47_000)}),
+    "q8": Varied(_q8, {"wallet": (1_200, 1_500, 2_500, 3_000), "long": (0.25, 0.3, 0.35),
+                       "long_entry": (38_000, 39_000, 41_000, 42_000), "short": (0.05, 0.08, 0.12),
+                       "short_entry": (39_500, 41_000, 43_000, 44_000)}),
+}

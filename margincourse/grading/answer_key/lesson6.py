@@ -8,12 +8,14 @@ from functools import lru_cache
 
 from ...engine import formulas as f
 from ...engine.account import Account
-from ...basics.questions import ChoiceQuestion, FunctionQuestion, Mistake, NumberQuestion
+from ...basics.questions import ChoiceQuestion, FunctionQuestion, Mistake, NumberQuestion, Varied
 from ...engine.paths import scenario
 from ...engine.specs import tier_table
 
 BALANCE = 1_000
 ENTRY = 50_000
+
+# The published scenarios (q1's and q2's are the builders' defaults; a variant deals others, see VARIED).
 
 # q1: isolated, 100 USDT margin at 5x, auto-add on (Bybit's rule).
 A_MARGIN, A_LEVERAGE = 100, 5
@@ -27,22 +29,22 @@ def _size(margin, leverage, price=ENTRY):
     return round(margin * leverage / price, 8)
 
 
-def _max_loss(mode, margin, leverage, wallet_balance, auto_add):
+def _max_loss(mode, margin, leverage, wallet_balance, auto_add, entry=ENTRY):
     account = Account(wallet_balance)
     kwargs = {"auto_add_margin": True} if auto_add else {}
-    position = account.open("BTCUSDT", "long", _size(margin, leverage), ENTRY, leverage=leverage, mode=mode,
+    position = account.open("BTCUSDT", "long", _size(margin, leverage, entry), entry, leverage=leverage, mode=mode,
                             **kwargs)
     return account.max_loss(position)
 
 
-def _survives(leverage):
-    lp = f.liquidation_price_for_tiers("long", ENTRY, W_SIZE, f.initial_margin(W_SIZE, ENTRY, leverage),
+def _survives(leverage, size=W_SIZE, entry=ENTRY, fall=W_FALL):
+    lp = f.liquidation_price_for_tiers("long", entry, size, f.initial_margin(size, entry, leverage),
                                        tier_table("BTCUSDT", "binance"))
-    return lp < ENTRY * (1 - W_FALL)
+    return lp < entry * (1 - fall)
 
 
-def _highest_surviving_leverage():
-    return max(leverage for leverage in range(1, 126) if _survives(leverage))
+def _highest_surviving_leverage(size=W_SIZE, entry=ENTRY, fall=W_FALL):
+    return max(leverage for leverage in range(1, 126) if _survives(leverage, size, entry, fall))
 
 
 @lru_cache(maxsize=None)
@@ -91,49 +93,57 @@ MAX_LOSS_CASES = (
 )
 
 
-QUESTIONS = (
-    NumberQuestion(
+def _q1(balance=BALANCE, entry=ENTRY, margin=A_MARGIN, leverage=A_LEVERAGE):
+    return NumberQuestion(
         id="q1",
-        prompt=f"A 1,000 USDT account opens an isolated BTCUSDT long at {ENTRY:,} USDT with {A_MARGIN} USDT of "
-               f"margin at {A_LEVERAGE}x, with auto-add margin ON (Bybit's rule: each time the price reaches the "
+        prompt=f"A {balance:,} USDT account opens an isolated BTCUSDT long at {entry:,} USDT with {margin} USDT of "
+               f"margin at {leverage}x, with auto-add margin ON (Bybit's rule: each time the price reaches the "
                "liquidation price, the initial margin is moved in again from the available balance, until the "
                "position is at 1x leverage). It is the only position. What is the most this trade can take from "
                "the account, in USDT (fees aside)? (Answers within 0.01 USDT count.)",
-        expected=lambda: _max_loss("isolated", A_MARGIN, A_LEVERAGE, BALANCE, True),
+        expected=lambda: _max_loss("isolated", margin, leverage, balance, True, entry),
         unit="USDT",
         tolerance=0.01,
         mistakes=(
             Mistake("That is the cap of an isolated position with auto-add margin OFF. Auto-add keeps moving "
                     "your balance into the bucket, and the bucket is what is lost.",
-                    lambda: float(A_MARGIN)),
+                    lambda: float(margin)),
             Mistake("Auto-add stops when the position is at 1x: the bucket never holds more than the notional. "
                     "Check whether the available balance or that limit runs out first.",
-                    lambda: float(BALANCE)),
+                    lambda: float(balance)),
         ),
         hint="The bucket can grow until margin = notional (1x) or until the available balance is used up.",
-    ),
-    NumberQuestion(
+    )
+
+
+def _q2(size=W_SIZE, entry=ENTRY, fall=W_FALL):
+    return NumberQuestion(
         id="q2",
-        prompt=f"An isolated long of {W_SIZE} BTC at {ENTRY:,} USDT, opened with its initial margin "
+        prompt=f"An isolated long of {size} BTC at {entry:,} USDT, opened with its initial margin "
                "(notional / leverage), Binance's tier 1 (MMR 0.4 %, maintenance amount 0). A one-minute wick "
-               f"takes the mark price {W_FALL * 100:g} % lower and straight back. What is the highest whole-number "
+               f"takes the mark price {fall * 100:g} % lower and straight back. What is the highest whole-number "
                "leverage at which the position survives the wick (its liquidation price stays below the wick's "
                "low)?",
-        expected=_highest_surviving_leverage,
+        expected=lambda: _highest_surviving_leverage(size, entry, fall),
         tolerance=0.0,
         relative=0.0,
         mistakes=(
             Mistake("At that leverage the fall uses up the margin exactly (1 / leverage = the fall). The "
                     "exchange liquidates earlier, when the maintenance margin is all that is left: the "
                     "liquidation price sits a little closer to the entry.",
-                    lambda: round(1 / W_FALL)),
+                    lambda: round(1 / fall)),
             Mistake("One too high: at that leverage the liquidation price is already above the wick's low. "
                     "Round the limit down, not to the nearest whole number.",
-                    lambda: _highest_surviving_leverage() + 1),
+                    lambda: _highest_surviving_leverage(size, entry, fall) + 1),
         ),
         hint="With margin = notional / L and cum = 0, LP / EP = (1 - 1/L) / (1 - MMR). Find the largest L with "
              "LP below the wick's low.",
-    ),
+    )
+
+
+QUESTIONS = (
+    _q1(),
+    _q2(),
     NumberQuestion(
         id="q3",
         prompt=f"The course's running example, {S_SIZE} BTC long at {ENTRY:,} USDT with {S_LEVERAGE}x in a "
@@ -218,3 +228,18 @@ QUESTIONS = (
                "is still capped at the 100 USDT margin",
     ),
 )
+
+#: What an instructor's variant may change (``make-exercises --variant``, :mod:`margincourse.grading.variants`).
+#: Only the trader's numbers; Bybit's auto-add rule and Binance's tier 1 (MMR 0.4 %) stay. Every combination is
+#: checked: q1's notional (margin x leverage) stays below the balance at 2x or more, so the 1x limit, not the
+#: balance, stops auto-add (its two mistakes stay apart from the answer) and the size is a whole number of
+#: contracts; q2's size x entry stays in tier 1 (its answer then depends on the fall only), and each fall is
+#: 1 / a whole number at least two above the answer, so both mistakes stay apart from it and from each other.
+#: q3 is not varied: its numbers are the scenario the exercise's code cell runs (a prompt-only change would
+#: contradict it).
+VARIED = {
+    "q1": Varied(_q1, {"balance": (1_200, 1_500, 2_000, 2_500), "entry": (20_000, 25_000, 100_000),
+                       "margin": (50, 80, 120, 150), "leverage": (2, 3, 4, 6, 7)}),
+    "q2": Varied(_q2, {"size": (0.01, 0.03, 0.05, 0.1), "entry": (40_000, 45_000, 55_000, 60_000),
+                       "fall": (0.01, 0.02, 0.025, 0.04)}),
+}

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from ...engine import formulas as f
 from ...engine.account import Account
-from ...basics.questions import ChoiceQuestion, FunctionQuestion, Mistake, NumberQuestion
+from ...basics.questions import ChoiceQuestion, FunctionQuestion, Mistake, NumberQuestion, Varied
 from ...engine.copytrading import FollowerSettings, MasterStrategy, copy_ladder, copy_order_sizes
 from ...engine.paths import scenario
 from ...engine.specs import tier_table
@@ -26,7 +26,8 @@ SCENARIO = "crash_50"
 # order of 500 USDT of BTC at 50,000 (0.01 BTC), two doublings 5 % apart
 MASTER = MasterStrategy(first_order=500.0, step=0.05, doublings=2, take_profit=0.05)
 COPY_AMOUNT = 50.0  # USDT of margin per copied order (q8, q9)
-MULTIPLIER, MULTIPLIER_LEVERAGE, MASTER_LEVERAGE = 0.2, 4, 25  # q10
+MULTIPLIER, MULTIPLIER_LEVERAGE, MASTER_LEVERAGE = 0.2, 4, 25  # q10 (the builder _q10's defaults)
+TAKE_PROFIT_PERCENT = 5  # q9: the master sells this many percent above its average entry (MASTER.take_profit)
 
 
 @lru_cache(maxsize=None)
@@ -69,27 +70,27 @@ def _fixed_amount_margin():
     return sum(f.initial_margin(size, price, LEVERAGE) for size, price in orders)
 
 
-def _masters_take_profit():
-    """The master sells 5 % above its own average entry (on the 0.1 tick)."""
-    return f.round_to_tick(_average_entry() * (1 + MASTER.take_profit), 0.1)
+def _masters_take_profit(percent=TAKE_PROFIT_PERCENT):
+    """The master sells ``percent`` % (MASTER's 5 %) above its own average entry (on the 0.1 tick)."""
+    return f.round_to_tick(_average_entry() * (1 + percent / 100), 0.1)
 
 
-def _copy_pnl_at_take_profit(sizes, prices):
+def _copy_pnl_at_take_profit(sizes, prices, percent=TAKE_PROFIT_PERCENT):
     """What a copy of ``sizes`` at ``prices`` makes when the master takes profit (Account, no fees)."""
     account = Account(1e12)
     for size, price in zip(sizes, prices):
         position = account.open("BTCUSDT", "long", float(size), float(price), leverage=LEVERAGE, mode="cross")
-    return account.unrealized_pnl(position, _masters_take_profit())
+    return account.unrealized_pnl(position, _masters_take_profit(percent))
 
 
-def _fixed_amount_profit():
+def _fixed_amount_profit(percent=TAKE_PROFIT_PERCENT):
     ladder = _fixed_amount_ladder()
-    return _copy_pnl_at_take_profit(ladder["copy size (BTC)"], ladder["price"])
+    return _copy_pnl_at_take_profit(ladder["copy size (BTC)"], ladder["price"], percent)
 
 
-def _multiplied_order():
-    """The master's last order copied at MULTIPLIER x its size, rounded down to whole contracts."""
-    settings = FollowerSettings(leverage=MULTIPLIER_LEVERAGE, copy_mode="multiplier", copy_multiplier=MULTIPLIER)
+def _multiplied_order(multiplier=MULTIPLIER, leverage=MULTIPLIER_LEVERAGE):
+    """The master's last order copied at ``multiplier`` x its size, rounded down to whole contracts."""
+    settings = FollowerSettings(leverage=leverage, copy_mode="multiplier", copy_multiplier=multiplier)
     price, size = ORDERS[-1]
     return float(copy_order_sizes(settings, size, price)), price
 
@@ -121,6 +122,61 @@ AVERAGE_CASES = (
     ((0.5, 1.0, 2.0, 4.0), (40_000, 38_000, 36_100, 34_295)),
     ((0.03, 0.01), (20_000, 24_000)),
 )
+
+
+def _q9(percent=TAKE_PROFIT_PERCENT):
+    def sell():
+        return _masters_take_profit(percent)
+
+    return NumberQuestion(
+        id="q9",
+        prompt=f"The price then rises and the master sells everything {percent:g} % above **its own** average entry "
+               f"price (q1), at {sell():,.1f} USDT; your fixed-amount copy of q8 is closed at the same price. What "
+               "is your copy's profit, in USDT (no fees)? (Answers within 0.01 USDT count.)",
+        expected=lambda: _fixed_amount_profit(percent),
+        unit="USDT",
+        tolerance=0.01,
+        mistakes=(
+            Mistake("It looks like you used the master's average entry price. Your copy's orders are not larger "
+                    "lower down, so its own average entry is higher, and its profit at the master's take profit "
+                    "smaller.",
+                    lambda: float(_fixed_amount_ladder()["copy size (BTC)"].sum()) * (sell() - _average_entry())),
+            Mistake("That is the profit of a copy that doubles with the master (a fixed ratio). Your fixed-amount "
+                    "copy holds less.",
+                    lambda: _copy_pnl_at_take_profit([s for _, s in ORDERS], [p for p, _ in ORDERS], percent)),
+        ),
+        hint="Your sizes from q8; your average entry = sum(size x price) / sum(size); profit = size x (sell price - "
+             "average entry).",
+    )
+
+
+def _q10(multiplier=MULTIPLIER, leverage=MULTIPLIER_LEVERAGE, master_leverage=MASTER_LEVERAGE):
+    def order():
+        return _multiplied_order(multiplier, leverage)
+
+    price, size = ORDERS[-1]
+    return NumberQuestion(
+        id="q10",
+        prompt=f"A **multiplier** copy: your order is {multiplier} times the master's order size (OKX applies its "
+               "multiplier to the lead trader's order value), rounded down to whole contracts of 0.0001 BTC, and "
+               f"your own leverage, {leverage}x, sets its margin. The master trades at {master_leverage}x and buys "
+               f"{size} BTC at {price:,} USDT. What initial margin, in USDT, does your copied order put up? "
+               "(Answers within 0.01 USDT count.)",
+        expected=lambda: f.initial_margin(*order(), leverage),
+        unit="USDT",
+        tolerance=0.01,
+        mistakes=(
+            Mistake(f"That is {multiplier} times the master's margin, as if the multiplier applied to margin (or "
+                    f"you used the master's leverage). The multiplier scales the size; your margin then follows "
+                    f"from your own leverage.",
+                    lambda: multiplier * f.initial_margin(size, price, master_leverage)),
+            Mistake("That is your order's notional: divide by your leverage for its margin.",
+                    lambda: f.notional(*order())),
+            Mistake("That is the master's whole order at your leverage: multiply its size first.",
+                    lambda: f.initial_margin(size, price, leverage)),
+        ),
+        hint="Your size = multiplier x the master's size; margin = your size x price / your leverage.",
+    )
 
 
 QUESTIONS = (
@@ -278,49 +334,8 @@ QUESTIONS = (
         hint="Each order: size = amount x leverage / price, rounded down to 0.0001 BTC; its margin = size x price "
              "/ leverage.",
     ),
-    NumberQuestion(
-        id="q9",
-        prompt="The price then rises and the master sells everything 5 % above **its own** average entry price "
-               f"(q1), at {_masters_take_profit():,.1f} USDT; your fixed-amount copy of q8 is closed at the same "
-               "price. What is your copy's profit, in USDT (no fees)? (Answers within 0.01 USDT count.)",
-        expected=_fixed_amount_profit,
-        unit="USDT",
-        tolerance=0.01,
-        mistakes=(
-            Mistake("It looks like you used the master's average entry price. Your copy's orders are not larger "
-                    "lower down, so its own average entry is higher, and its profit at the master's take profit "
-                    "smaller.",
-                    lambda: float(_fixed_amount_ladder()["copy size (BTC)"].sum())
-                    * (_masters_take_profit() - _average_entry())),
-            Mistake("That is the profit of a copy that doubles with the master (a fixed ratio). Your fixed-amount "
-                    "copy holds less.",
-                    lambda: _copy_pnl_at_take_profit([s for _, s in ORDERS], [p for p, _ in ORDERS])),
-        ),
-        hint="Your sizes from q8; your average entry = sum(size x price) / sum(size); profit = size x (sell price - "
-             "average entry).",
-    ),
-    NumberQuestion(
-        id="q10",
-        prompt=f"A **multiplier** copy: your order is {MULTIPLIER} times the master's order size (OKX applies its "
-               "multiplier to the lead trader's order value), rounded down to whole contracts of 0.0001 BTC, and "
-               f"your own leverage, {MULTIPLIER_LEVERAGE}x, sets its margin. The master trades at "
-               f"{MASTER_LEVERAGE}x and buys {ORDERS[-1][1]} BTC at {ORDERS[-1][0]:,} USDT. What initial margin, in "
-               "USDT, does your copied order put up? (Answers within 0.01 USDT count.)",
-        expected=lambda: f.initial_margin(*_multiplied_order(), MULTIPLIER_LEVERAGE),
-        unit="USDT",
-        tolerance=0.01,
-        mistakes=(
-            Mistake(f"That is {MULTIPLIER} times the master's margin, as if the multiplier applied to margin (or "
-                    f"you used the master's leverage). The multiplier scales the size; your margin then follows "
-                    f"from your own leverage.",
-                    lambda: MULTIPLIER * f.initial_margin(ORDERS[-1][1], ORDERS[-1][0], MASTER_LEVERAGE)),
-            Mistake("That is your order's notional: divide by your leverage for its margin.",
-                    lambda: f.notional(*_multiplied_order())),
-            Mistake("That is the master's whole order at your leverage: multiply its size first.",
-                    lambda: f.initial_margin(ORDERS[-1][1], ORDERS[-1][0], MULTIPLIER_LEVERAGE)),
-        ),
-        hint="Your size = multiplier x the master's size; margin = your size x price / your leverage.",
-    ),
+    _q9(),
+    _q10(),
     ChoiceQuestion(
         id="q11",
         prompt="On Binance you copy a lead trader with a copy amount of 300 USDT, in cross margin; your Binance "
@@ -345,3 +360,16 @@ QUESTIONS = (
         answer="what you put into copy trading (the 300 USDT and whatever it has earned), not the Futures wallet",
     ),
 )
+
+#: What an instructor's variant may change (``make-exercises --variant``, :mod:`margincourse.grading.variants`).
+#: Only q9's take profit (the master's, stated in the prompt with its sell price) and q10's multiplier and
+#: leverages. The three orders, the 1,000 USDT account, the 10x and the crash are the notebook's own code cells
+#: (orders, cross, isolated), which q1-q3, q5 and q6 ask about; q8's 50 USDT fixed amount stays because q9 closes
+#: "your fixed-amount copy of q8" without restating it. Every combination is checked: q9's copy still ends in
+#: profit; q10's leverages stay apart and no multiplier / leverage pair gives the published 0.2 / 4, so the
+#: answer differs from the published one and each mistake from the answer and from the others.
+VARIED = {
+    "q9": Varied(_q9, {"percent": (3, 4, 6, 7, 8, 10)}),
+    "q10": Varied(_q10, {"multiplier": (0.3, 0.35, 0.6, 0.75), "leverage": (2, 3, 5, 8),
+                         "master_leverage": (10, 20, 50, 75)}),
+}

@@ -155,6 +155,22 @@ def _print_tiers(table, out):
         print(f"(plus a fee rate of {percent(table.maintenance_fee_rate)} added to every maintenance rate)", file=out)
 
 
+def _add_make_exercises(sub) -> None:
+    """The ``make-exercises`` command's options."""
+    make = sub.add_parser("make-exercises", help="generate the exercise notebooks from the solution notebooks")
+    make.add_argument("--solutions", type=Path, default=Path("solutions"))
+    make.add_argument("--exercises", type=Path, default=None,
+                      help="the exercises folder (default: exercises; with --variant: the published exercises "
+                           "to deal from, default exercises/ here, else the course's own)")
+    make.add_argument("--check", action="store_true", help="write nothing; fail if an exercise is out of date")
+    make.add_argument("--variant", default=None, metavar="KEY",
+                      help="write a per-class variant (other numbers, other letters) dealt from KEY, a private "
+                           "text of 4+ characters, into --out; grade it with --exercises pointing there")
+    make.add_argument("--out", type=Path, default=None, help="with --variant: the folder for the variant's notebooks")
+    make.add_argument("--answers", type=Path, default=None,
+                      help="with --variant: also write the variant's answers to this Markdown file (keep it private)")
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="margincourse", description="Margin math of USDT-margined futures.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -175,18 +191,7 @@ def build_parser():
     tiers.add_argument("symbol", nargs="?", default="BTCUSDT", choices=symbols())
     tiers.add_argument("--exchange", default="binance", choices=exchanges())
 
-    make = sub.add_parser("make-exercises", help="generate the exercise notebooks from the solution notebooks")
-    make.add_argument("--solutions", type=Path, default=Path("solutions"))
-    make.add_argument("--exercises", type=Path, default=None,
-                      help="the exercises folder (default: exercises; with --variant: the published exercises "
-                           "to deal from, default exercises/ here, else the course's own)")
-    make.add_argument("--check", action="store_true", help="write nothing; fail if an exercise is out of date")
-    make.add_argument("--variant", default=None, metavar="KEY",
-                      help="write a per-class variant (other numbers, other letters) dealt from KEY, a private "
-                           "text of 4+ characters, into --out; grade it with --exercises pointing there")
-    make.add_argument("--out", type=Path, default=None, help="with --variant: the folder for the variant's notebooks")
-    make.add_argument("--answers", type=Path, default=None,
-                      help="with --variant: also write the variant's answers to this Markdown file (keep it private)")
+    _add_make_exercises(sub)
 
     grade = sub.add_parser("grade", help="grade exercise submissions into a gradebook")
     grade.add_argument("submissions", nargs="+", help="notebooks, or folders of notebooks")

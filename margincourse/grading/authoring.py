@@ -46,7 +46,7 @@ from ..basics.errors import MarginInputError
 from ..basics.files import write_atomically
 from .keys import exercise_names, notebook_file, questions_of
 from .progress import PROGRESS
-from .variants import changes, variant_seed
+from .variants import changes, class_questions, variant_seed
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 MD_BEGIN, MD_END = "<!-- BEGIN SOLUTION -->", "<!-- END SOLUTION -->"
@@ -248,7 +248,7 @@ def make_variant(exercise, name: str, seed: str, where: str = "the exercise note
     Prompts and option lists the variant changes are replaced; the check cell names the seed; every
     output is cleared (it showed the published exercise). ``where`` names the notebook in errors.
     """
-    published, variant = questions_of(name), questions_of(name, seed)
+    published, variant = questions_of(name), class_questions(name, seed)
     notebook = copy.deepcopy(exercise)
     call = f'mc.exercise("{name}")'
     checks = [cell for cell in notebook.cells if cell.cell_type == "code" and call in cell.source]
@@ -322,7 +322,7 @@ def generate_variant(source_dir, out_dir, key: str, *, names=None, execute=True)
             for cell in notebook.cells:
                 cell.metadata.pop("execution", None)
         write_atomically(out / notebook_file(name), nbformat.writes(notebook) + "\n")
-        made[name] = {"seed": seed, "changes": changes(questions_of(name), questions_of(name, seed))}
+        made[name] = {"seed": seed, "changes": changes(questions_of(name), class_questions(name, seed))}
     return made
 
 
@@ -334,7 +334,7 @@ def answer_sheet(key: str, names=None) -> str:
     for name in names or exercise_names():
         seed = variant_seed(key, name)
         lines += [f"## {notebook_file(name)} (variant {seed})", "", "| question | answer |", "|---|---|"]
-        for qid, question in questions_of(name, seed).items():
+        for qid, question in class_questions(name, seed).items():
             if question.kind == "choice":
                 answer = f"{question.letter_of(question.answer)}: {question.answer}"
             elif question.kind == "number":

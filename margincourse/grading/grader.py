@@ -48,7 +48,6 @@ import functools
 import hashlib
 import io
 import os
-import re
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -67,7 +66,7 @@ from .feedback_html import write_feedback_html
 from . import students as who
 from .answer_key import EXERCISES
 from .keys import exercise_names, notebook_file, questions_of
-from .variants import check_seed, variant_seed
+from .variants import check_variant_key, class_questions, class_variant, variant_mismatch
 from .running import (GRADER_SKIP, MARKER, STATUSES, Answer, CappedClient, Limits, Run, check_calls,  # noqa: F401
                       die_with_parent, probe, probe_code, read_probe, remove_stale_folders, run_in_kernel)
 
@@ -170,49 +169,6 @@ def instructor_points(exercise: str, exercises_dir: Path) -> dict:
             if meta.get("question") in points:
                 points[meta["question"]] = float(meta.get("points", 1))
     return points
-
-
-def class_variant(exercise: str, exercises_dir: Path) -> str | None:
-    """The seed of the variant the instructor's exercise notebook was made as (``make-exercises
-    --variant``), or None for the published exercise. Read from ``--exercises``, never from a submission."""
-    path = Path(exercises_dir) / notebook_file(exercise)
-    if not path.is_file():
-        return None
-    seed = nbformat.read(path, as_version=4).metadata.get("margincourse", {}).get("variant")
-    return None if seed is None else check_seed(seed)
-
-
-_SUBMITTED_VARIANT = re.compile(r"""mc\.exercise\(\s*["'][\w]+["']\s*,\s*variant\s*=\s*["']([0-9a-f]{16})["']""")
-
-
-def variant_mismatch(notebook, exercise: str, variant: str | None) -> str:
-    """A warning when the submission was made from another version of the exercise than the class's
-    (the published one, or another variant): its numbers differ, so answers may be judged wrong."""
-    claimed = notebook.metadata.get("margincourse", {}).get("variant")
-    for cell in notebook.cells:
-        found = _SUBMITTED_VARIANT.search(cell.source) if cell.cell_type == "code" else None
-        if found:
-            claimed = found.group(1)
-            break
-    if claimed == variant:
-        return ""
-    made = f"variant {claimed}" if claimed else "the published exercise"
-    wanted = f"the class's variant {variant}" if variant else "the published exercise (--exercises holds no variant)"
-    return f"warning: made from {made} of {exercise}, graded against {wanted}: its numbers may differ"
-
-
-def check_variant_key(key: str, exercises_dir) -> None:
-    """Refuse ``--variant KEY`` when an exercise notebook in ``--exercises`` is not that key's variant."""
-    folder = Path(exercises_dir)
-    for name in exercise_names():
-        if not (folder / notebook_file(name)).is_file():
-            continue
-        seed = variant_seed(key, name)
-        found = class_variant(name, folder)
-        if found != seed:
-            made = f"variant {found}" if found else "the published exercise"
-            raise MarginInputError(f"variant (--variant) must be the key --exercises was made with: "
-                                   f"{folder / notebook_file(name)} is {made}, this key's is {seed}")
 
 
 def identify_exercise(notebook, path: Path) -> str:
@@ -372,7 +328,7 @@ def grade_one(submission, exercises_dir, cell_timeout=30, total_timeout=300, max
         result.status, result.reason = refusal.status, refusal.reason
         return result
     variant = class_variant(result.exercise, exercises_dir)
-    questions = questions_of(result.exercise, variant)
+    questions = class_questions(result.exercise, variant)
     result.max_points = instructor_points(result.exercise, exercises_dir)
     result.points = {qid: 0.0 for qid in questions}
     flags = screen(notebook)

@@ -43,12 +43,7 @@ def varied_of(name: str) -> dict:
     return dict(getattr(_key_module(name), "VARIED", {}))
 
 
-def questions_of(name: str, variant: str | None = None) -> dict:
-    """The questions of exercise ``name``, by id: the published ones, or with ``variant`` (a seed,
-    see :mod:`margincourse.grading.variants`) those of an instructor's variant."""
-    published = {q.id: q for q in _key_module(name).QUESTIONS}
-    if variant is None:
-        return published
-    from .variants import variant_questions
-
-    return variant_questions(published, varied_of(name), variant)
+def questions_of(name: str) -> dict:
+    """The published questions of exercise ``name``, by id (an instructor's variant of them:
+    :func:`margincourse.grading.variants.class_questions`)."""
+    return {q.id: q for q in _key_module(name).QUESTIONS}

@@ -30,11 +30,16 @@ import dataclasses
 import hashlib
 import hmac
 import re
+from pathlib import Path
+
+import nbformat
 
 from ..basics.errors import MarginInputError
 from ..basics.questions import _close
+from .keys import exercise_names, notebook_file, questions_of, varied_of
 
-__all__ = ["MIN_KEY_LENGTH", "check_seed", "variant_seed", "varied_question", "variant_questions", "changes"]
+__all__ = ["MIN_KEY_LENGTH", "check_seed", "variant_seed", "varied_question", "variant_questions", "class_questions", "changes",
+           "class_variant", "variant_mismatch", "check_variant_key"]
 
 MIN_KEY_LENGTH = 4
 SEED = re.compile(r"[0-9a-f]{16}")
@@ -115,6 +120,14 @@ def variant_questions(published: dict, varied: dict, seed: str) -> dict:
     return {qid: varied_question(question, varied.get(qid), seed) for qid, question in published.items()}
 
 
+def class_questions(name: str, seed: str | None) -> dict:
+    """The questions of exercise ``name`` as variant ``seed`` deals them, by id (``None``: the
+    published ones, :func:`~margincourse.grading.keys.questions_of`)."""
+    if seed is None:
+        return questions_of(name)
+    return variant_questions(questions_of(name), varied_of(name), seed)
+
+
 def changes(published: dict, variant: dict) -> dict:
     """What the variant changes, by question id: ``"numbers"``, ``"letters"`` or ``"nothing"``."""
     result = {}
@@ -127,3 +140,48 @@ def changes(published: dict, variant: dict) -> dict:
         else:
             result[qid] = "numbers"
     return result
+
+
+# --------------------------------------------------------------------------- which variant a folder or a submission holds
+
+def class_variant(exercise: str, exercises_dir: Path) -> str | None:
+    """The seed of the variant the instructor's exercise notebook was made as (``make-exercises
+    --variant``), or None for the published exercise. Read from ``--exercises``, never from a submission."""
+    path = Path(exercises_dir) / notebook_file(exercise)
+    if not path.is_file():
+        return None
+    seed = nbformat.read(path, as_version=4).metadata.get("margincourse", {}).get("variant")
+    return None if seed is None else check_seed(seed)
+
+
+_SUBMITTED_VARIANT = re.compile(r"""mc\.exercise\(\s*["'][\w]+["']\s*,\s*variant\s*=\s*["']([0-9a-f]{16})["']""")
+
+
+def variant_mismatch(notebook, exercise: str, variant: str | None) -> str:
+    """A warning when the submission was made from another version of the exercise than the class's
+    (the published one, or another variant): its numbers differ, so answers may be judged wrong."""
+    claimed = notebook.metadata.get("margincourse", {}).get("variant")
+    for cell in notebook.cells:
+        found = _SUBMITTED_VARIANT.search(cell.source) if cell.cell_type == "code" else None
+        if found:
+            claimed = found.group(1)
+            break
+    if claimed == variant:
+        return ""
+    made = f"variant {claimed}" if claimed else "the published exercise"
+    wanted = f"the class's variant {variant}" if variant else "the published exercise (--exercises holds no variant)"
+    return f"warning: made from {made} of {exercise}, graded against {wanted}: its numbers may differ"
+
+
+def check_variant_key(key: str, exercises_dir) -> None:
+    """Refuse ``--variant KEY`` when an exercise notebook in ``--exercises`` is not that key's variant."""
+    folder = Path(exercises_dir)
+    for name in exercise_names():
+        if not (folder / notebook_file(name)).is_file():
+            continue
+        seed = variant_seed(key, name)
+        found = class_variant(name, folder)
+        if found != seed:
+            made = f"variant {found}" if found else "the published exercise"
+            raise MarginInputError(f"variant (--variant) must be the key --exercises was made with: "
+                                   f"{folder / notebook_file(name)} is {made}, this key's is {seed}")

@@ -24,7 +24,7 @@ from margincourse.grading import grader
 from margincourse.grading.authoring import answer_sheet, generate_variant, make_variant
 from margincourse.grading.checks import Exercise
 from margincourse.grading.keys import notebook_file, questions_of
-from margincourse.grading.variants import variant_seed
+from margincourse.grading.variants import class_questions, variant_seed
 
 ROOT = Path(__file__).resolve().parents[2]
 NAME = "01_initial_margin"
@@ -42,7 +42,7 @@ def _markdown(notebook):
 
 def test_the_variant_notebook_asks_the_variants_questions():
     notebook = make_variant(_published(), NAME, SEED)
-    published, variant = questions_of(NAME), questions_of(NAME, SEED)
+    published, variant = questions_of(NAME), class_questions(NAME, SEED)
     text = _markdown(notebook)
     for qid, question in variant.items():
         assert question.prompt in text, qid
@@ -61,7 +61,7 @@ def test_the_variant_notebook_asks_the_variants_questions():
 
 def test_a_learners_check_in_the_variant_judges_the_variants_numbers():
     check = Exercise(NAME, record=False, variant=SEED)
-    variant, published = questions_of(NAME, SEED), questions_of(NAME)
+    variant, published = class_questions(NAME, SEED), questions_of(NAME)
     assert check.verdict("q1", variant["q1"].reference()).correct
     assert not check.verdict("q1", published["q1"].reference()).correct
     letter = variant["q5"].letter_of(variant["q5"].answer)
@@ -94,7 +94,7 @@ def test_a_variant_can_be_made_again_into_its_own_folder(tmp_path):
 
 def test_the_answer_sheet_lists_the_variants_answers():
     sheet = answer_sheet(KEY, [NAME])
-    variant = questions_of(NAME, SEED)
+    variant = class_questions(NAME, SEED)
     assert f"{variant['q1'].reference():,.3f} USDT" in sheet
     assert f"| q5 | {variant['q5'].letter_of(variant['q5'].answer)}: " in sheet
 
@@ -142,7 +142,7 @@ def test_the_grader_judges_against_the_variant_the_exercises_folder_holds(varian
 
     right = tmp_path / "ada" / notebook_file(NAME)
     copied = tmp_path / "bob" / notebook_file(NAME)
-    for path, questions in ((right, questions_of(NAME, SEED)), (copied, questions_of(NAME))):
+    for path, questions in ((right, class_questions(NAME, SEED)), (copied, questions_of(NAME))):
         path.parent.mkdir()
         nbformat.write(_answered(variant_notebook, answers_to(questions), function_source), path)
 

@@ -21,7 +21,7 @@ from margincourse.basics.errors import MarginInputError
 from margincourse.basics.questions import NumberQuestion, Varied
 from margincourse.grading.answer_key import EXERCISES
 from margincourse.grading.keys import questions_of, varied_of
-from margincourse.grading.variants import check_seed, variant_seed
+from margincourse.grading.variants import check_seed, class_questions, variant_seed
 
 NAMES = tuple(EXERCISES)
 KEYS = ("fin305-spring", "fin305-autumn", "bootcamp-7", "section B", "2027 cohort", "abcd", "class-key-x",
@@ -67,7 +67,7 @@ def test_every_question_of_a_variant_differs_where_it_can(name):
     published = questions_of(name)
     varied = varied_of(name)
     for key in KEYS:
-        variant = questions_of(name, variant_seed(key, name))
+        variant = class_questions(name, variant_seed(key, name))
         assert list(variant) == list(published)
         for qid, question in published.items():
             dealt = variant[qid]
@@ -88,7 +88,7 @@ def test_a_dealt_number_question_is_as_sound_as_the_published_one(name, qid):
     if questions_of(name)[qid].kind != "number":
         pytest.skip("not a number question")  # a varied function question is checked by the test above
     for key in KEYS:
-        question = questions_of(name, variant_seed(key, name))[qid]
+        question = class_questions(name, variant_seed(key, name))[qid]
         expected = question.reference()
         assert math.isfinite(expected)
         assert question.evaluate(expected) == (True, "correct."), key
@@ -103,7 +103,7 @@ def test_a_dealt_number_question_is_as_sound_as_the_published_one(name, qid):
 
 def test_a_variant_is_the_same_every_time():
     seed = variant_seed("fin305-spring", NAMES[0])
-    first = questions_of(NAMES[0], seed)
-    again = questions_of(NAMES[0], seed)
+    first = class_questions(NAMES[0], seed)
+    again = class_questions(NAMES[0], seed)
     assert [q.prompt for q in first.values()] == [q.prompt for q in again.values()]
     assert [q.reference() for q in first.values()] == [q.reference() for q in again.values()]

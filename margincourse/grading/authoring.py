@@ -175,13 +175,18 @@ def make_exercise(solution, name: str = "the solution notebook") -> nbformat.Not
     return notebook
 
 
+# ipykernel 7 warns on every start over TCP that its local connection is unencrypted: noise in an
+# instructor's terminal, eight times per make-exercises. Errors still show.
+QUIET_KERNEL = ["--IPKernelApp.log_level=ERROR"]
+
+
 def _execute_with_fresh_progress(notebook, folder):
     """Execute in a fresh kernel whose checks record into a throw-away progress file,
     so the distributed exercise shows a learner's empty progress, not the author's.
     The file reaches the kernel through its own environment; ours is left alone."""
     with tempfile.TemporaryDirectory() as scratch:
         kernel_environment = {**os.environ, PROGRESS: os.path.join(scratch, "progress.json")}
-        NotebookClient(notebook, timeout=120, kernel_name="python3",
+        NotebookClient(notebook, timeout=120, kernel_name="python3", extra_arguments=QUIET_KERNEL,
                        resources={"metadata": {"path": str(folder)}}).execute(env=kernel_environment)
 
 

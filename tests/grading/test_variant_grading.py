@@ -184,3 +184,14 @@ def test_the_command_line_needs_an_out_folder_and_keeps_answers_out_of_it(tmp_pa
     inside = run("--variant", KEY, "--out", str(tmp_path), "--answers", str(tmp_path / "answers.md"))
     assert inside.returncode == 2 and "answers (--answers) must be outside --out" in inside.stderr
     assert not any(tmp_path.iterdir())
+
+
+def test_the_command_line_writes_a_variant_quietly(tmp_path):
+    source, out = tmp_path / "published", tmp_path / "class_exercises"
+    source.mkdir()
+    shutil.copy(ROOT / "exercises" / notebook_file(NAME), source)
+    made = subprocess.run([sys.executable, "-m", "margincourse.cli", "make-exercises", "--variant", KEY,
+                           "--exercises", str(source), "--out", str(out)], capture_output=True, text=True, cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert (out / notebook_file(NAME)).is_file() and f"{NAME}: variant {variant_seed(KEY, NAME)}" in made.stdout
+    assert "WARNING" not in made.stderr, made.stderr  # no kernel chatter in the instructor's terminal

@@ -70,7 +70,8 @@ from .variants import check_variant_key, class_questions, class_variant, variant
 from .running import (GRADER_SKIP, MARKER, STATUSES, Answer, CappedClient, Limits, Run, check_calls,  # noqa: F401
                       die_with_parent, probe, probe_code, read_probe, remove_stale_folders, run_in_kernel)
 
-FORBIDDEN_NAMES = {"answer_key", "reference_function", "questions_of", "MARKER", "grading"}
+FORBIDDEN_NAMES = {"answer_key", "reference_function", "questions_of", "MARKER", "grading",
+                   "variants", "class_questions", "variant_questions", "varied_question", "varied_of"}
 FORBIDDEN_STRINGS = ("solutions", "answer_key", MARKER)
 ANSWER_SHOWN = 200  # characters of an answer's repr kept in the gradebook
 
@@ -149,7 +150,8 @@ def screen(notebook) -> list[str]:
                 reasons.append(f"cell {number} uses '{name}'")
             if isinstance(node, ast.alias) and any(part in FORBIDDEN_NAMES for part in node.name.split(".")):
                 reasons.append(f"cell {number} imports '{node.name}'")
-            if isinstance(node, ast.ImportFrom) and node.module and "answer_key" in node.module:
+            if isinstance(node, ast.ImportFrom) and node.module and any(
+                    part in FORBIDDEN_NAMES for part in node.module.split(".")):
                 reasons.append(f"cell {number} imports from '{node.module}'")
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 if any(word in node.value for word in FORBIDDEN_STRINGS):

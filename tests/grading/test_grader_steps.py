@@ -60,6 +60,10 @@ def test_load_refuses_what_cannot_be_graded(tmp_path, text, status, reason):
     ("import margincourse.grading.answer_key", "cell 2 imports 'margincourse.grading.answer_key'"),
     ("from margincourse.grading.answer_key import lesson1", "cell 2 imports from 'margincourse.grading.answer_key'"),
     ("q = mc.grading.keys.questions_of('01_initial_margin')", "cell 2 uses 'questions_of'"),
+    ("from margincourse.grading.variants import class_questions",
+     "cell 2 imports from 'margincourse.grading.variants'"),
+    ("from margincourse.grading import keys", "cell 2 imports from 'margincourse.grading'"),
+    ("q = class_questions('01_initial_margin', '3f3c623e3c1d7a59')", "cell 2 uses 'class_questions'"),
     ("text = open('../solutions/ex01_initial_margin.ipynb').read()", "cell 2 names the solutions or the answer key"),
     ("print('<<MCGRADE>>120.0')", "cell 2 names the solutions or the answer key"),
 ])

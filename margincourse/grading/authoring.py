@@ -343,9 +343,11 @@ def answer_sheet(key: str, names=None) -> str:
             if question.kind == "choice":
                 answer = f"{question.letter_of(question.answer)}: {question.answer}"
             elif question.kind == "number":
-                tolerance = question.tolerance
+                value, tolerance = question.reference(), question.tolerance
                 digits = min(8, max(2, math.ceil(-math.log10(tolerance)) + 1)) if tolerance > 0 else 8
-                answer = f"{question.reference():,.{digits}f} {question.unit}".strip()
+                if tolerance == 0 and float(value).is_integer():
+                    digits = 0  # a whole number asked exactly (a leverage, a count): no ".00000000"
+                answer = f"{value:,.{digits}f} {question.unit}".strip()
             else:
                 answer = "a function (the same as in the published exercise)"
             lines.append(f"| {qid} | {answer.replace('|', '/')} |")

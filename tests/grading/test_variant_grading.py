@@ -97,6 +97,8 @@ def test_the_answer_sheet_lists_the_variants_answers():
     variant = class_questions(NAME, SEED)
     assert f"{variant['q1'].reference():,.3f} USDT" in sheet
     assert f"| q5 | {variant['q5'].letter_of(variant['q5'].answer)}: " in sheet
+    exact = class_questions("03_liquidation", variant_seed(KEY, "03_liquidation"))["q7"]  # a whole leverage
+    assert exact.tolerance == 0 and f"| q7 | {exact.reference():.0f} |" in answer_sheet(KEY, ["03_liquidation"])
 
 
 def _answered(variant_notebook, answers: dict, function_source: str):

@@ -69,8 +69,10 @@ CONFIG = {
         "nb_render_markdown_format": "myst",   # the lessons' computed tables are markdown outputs
         "html_show_sourcelink": False,
         "html_copy_source": False,
+        # navbar_persistent: pydata-sphinx-theme 0.16+ puts a second search field in a header bar
+        # of its own above the book's; the sidebar's is enough (one search box, no empty bar)
         "html_theme_options": {"use_download_button": False, "use_fullscreen_button": False,
-                               "search_bar_text": "Search the lessons..."},
+                               "search_bar_text": "Search the lessons...", "navbar_persistent": []},
     }},
 }
 

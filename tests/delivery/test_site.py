@@ -93,6 +93,13 @@ def test_site_refuses_a_folder_holding_other_files(tmp_path, capsys):
     assert (tmp_path / "notes.txt").read_text() == "mine"
 
 
+VISIBLE_SEARCH_FIELDS = """() => [...document.querySelectorAll(
+    '.search-button-field, .search-button, #searchbox input, input[type=search]')].filter(e => {
+        const box = e.getBoundingClientRect();
+        return box.width > 0 && box.height > 0 && getComputedStyle(e).visibility !== 'hidden'
+               && e.closest('dialog') === null; }).length"""
+
+
 @pytest.mark.browser
 def test_every_page_in_chromium_makes_no_request_outside_the_site(book, tmp_path):
     out, _ = book
@@ -105,7 +112,7 @@ def test_every_page_in_chromium_makes_no_request_outside_the_site(book, tmp_path
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}/"
-    outside, broken, seen = [], [], []
+    outside, broken, seen, searches = [], [], [], []
 
     def route(request_route):
         url = request_route.request.url
@@ -126,6 +133,7 @@ def test_every_page_in_chromium_makes_no_request_outside_the_site(book, tmp_path
                 page.goto(base + html.name, wait_until="networkidle")
                 images = page.evaluate("() => [...document.images].map(i => [i.src, i.complete && i.naturalWidth > 0])")
                 assert all(ok for _, ok in images), (html.name, images)
+                searches.append((html.name, page.evaluate(VISIBLE_SEARCH_FIELDS)))
                 if html.name == "01_initial_margin.html":
                     shots = browser_harness.chosen_screenshots_folder()
                     if shots is not None:
@@ -156,3 +164,5 @@ def test_every_page_in_chromium_makes_no_request_outside_the_site(book, tmp_path
     assert outside == []
     assert broken == []
     assert len(seen) > len(list(out.glob("*.html")))   # the pages and their own files were really loaded
+    # one search box at 1280 px, not a second one in a header bar (the search page has its own field too)
+    assert [page for page, count in searches if count != 1 and page != "search.html"] == [], searches

@@ -53,6 +53,18 @@ def wheel(tmp_path_factory):
     return built
 
 
+def _installed(wheel, target):
+    """Install ``wheel`` into the folder ``target``; the environment that runs its copy (and the
+    dependencies), never the checkout's."""
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+                   check=True)
+    site_packages = [p for p in sys.path if p.endswith("site-packages") and Path(p).is_dir()]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "MARGINCOURSE"))}
+    env["PYTHONPATH"] = os.pathsep.join([str(target), *site_packages])
+    env["PYTHONNOUSERSITE"] = "1"
+    return env
+
+
 def test_the_wheel_holds_every_subpackage_and_data_file(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     sources = {str(p.relative_to(ROOT)).replace(os.sep, "/") for p in (ROOT / "margincourse").rglob("*")
@@ -70,15 +82,9 @@ def test_the_wheel_carries_the_lessons_and_exercises_but_not_the_solutions(wheel
 
 def test_the_installed_wheel_imports_every_module_and_runs_a_check(wheel, tmp_path):
     target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
-                   check=True)
+    env = _installed(wheel, target)   # the dependencies from this environment, the package only from the wheel
     outside = tmp_path / "elsewhere"
     outside.mkdir()
-    # The dependencies come from this environment's site-packages, the package only from the wheel:
-    site_packages = [p for p in sys.path if p.endswith("site-packages") and Path(p).is_dir()]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-    env["PYTHONPATH"] = os.pathsep.join([str(target), *site_packages])
-    env["PYTHONNOUSERSITE"] = "1"
     env["MARGINCOURSE_PROGRESS"] = str(tmp_path / "progress.json")
     done = subprocess.run([sys.executable, "-s", "-c", PROBE, str(target)], cwd=outside, env=env,
                           capture_output=True, text=True)
@@ -100,12 +106,7 @@ def test_start_from_the_installed_wheel_builds_a_workspace_that_runs(wheel, tmp_
     import nbformat
 
     target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
-                   check=True)
-    site_packages = [p for p in sys.path if p.endswith("site-packages") and Path(p).is_dir()]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "MARGINCOURSE"))}
-    env["PYTHONPATH"] = os.pathsep.join([str(target), *site_packages])
-    env["PYTHONNOUSERSITE"] = "1"
+    env = _installed(wheel, target)
     home = tmp_path / "learner"
     home.mkdir()
     done = subprocess.run([str(target / "bin" / "margincourse"), "start", "--no-browser"], cwd=home, env=env,
@@ -146,3 +147,28 @@ def test_start_from_the_installed_wheel_builds_a_workspace_that_runs(wheel, tmp_
         assert errors == []
     progress = json.loads((workspace / ".margincourse_progress.json").read_text())
     assert progress  # the exercise's checks recorded the learner's progress inside the workspace
+
+
+def test_site_and_a_class_variant_from_the_installed_wheel(wheel, tmp_path):
+    """What an instructor runs without a clone: ``margincourse site`` and ``make-exercises --variant``
+    both read the lessons and exercises the wheel carries."""
+    pytest.importorskip("jupyter_book", reason='the site needs Jupyter Book 1: pip install -e ".[site]"')
+    target = tmp_path / "installed"
+    env = _installed(wheel, target)
+    home = tmp_path / "instructor"
+    home.mkdir()
+    command = str(target / "bin" / "margincourse")
+
+    site = subprocess.run([command, "site", "book"], cwd=home, env=env, capture_output=True, text=True, timeout=600)
+    assert site.returncode == 0, site.stdout + site.stderr
+    lessons = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    assert lessons and all((home / "book" / f"{name}.html").is_file() for name in lessons)
+    assert (home / "book" / "index.html").is_file()
+
+    made = subprocess.run([command, "make-exercises", "--variant", "fin305-spring", "--out", "class_exercises",
+                           "--answers", "answers.md"], cwd=home, env=env, capture_output=True, text=True, timeout=900)
+    assert made.returncode == 0, made.stdout + made.stderr
+    written = {p.name for p in (home / "class_exercises").glob("*.ipynb")}
+    assert written == {p.name for p in (ROOT / "exercises").glob("*.ipynb")}   # from the wheel's course files
+    assert "answers.md" in made.stdout and (home / "answers.md").is_file()
+    assert "WARNING" not in made.stderr

@@ -463,9 +463,7 @@ def _from_book(connection, job: Job, due, late_penalty: float) -> Result:
 
 def _worker_start(grader_pid: int) -> None:
     """Each grading worker dies with the grader (SIGKILL included), and so do its kernels (theirs too)."""
-    die_with_parent()
-    if os.getppid() != grader_pid:  # the grader died before the line above took effect
-        os._exit(1)
+    die_with_parent(grader_pid)
 
 
 def _grade_all(connection, jobs, exercises_dir, limits: Limits, use_sandbox, memory_mb, workers, progress, due,

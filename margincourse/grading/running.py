@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import ctypes
 import ctypes.util
+import functools
 import json
 import os
 import re
@@ -90,10 +91,15 @@ def check_calls(source: str):
 
 # --------------------------------------------------------------------------- processes and folders that die with the grader
 
-def die_with_parent() -> None:
+def die_with_parent(parent: int | None = None) -> None:
     """Ask Linux to SIGKILL this process when the process that started it dies (``prctl(2)``,
     ``PR_SET_PDEATHSIG``); run in a new process (a kernel's ``preexec_fn``, a worker's initializer).
-    Elsewhere than Linux it does nothing."""
+    Elsewhere than Linux it does nothing.
+
+    ``parent``: the pid of the process that started this one. A parent that died between the fork
+    and the ``prctl`` never sends the signal (``prctl(2)``: the setting takes effect for a parent
+    that dies later), so if this process has another parent by then it ends at once.
+    """
     if not os.path.isdir("/proc"):
         return
     try:
@@ -101,6 +107,8 @@ def die_with_parent() -> None:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     except (OSError, AttributeError):
         pass
+    if parent is not None and os.getppid() != parent:
+        os._exit(1)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -371,7 +379,8 @@ def run_in_kernel(submission: Path, questions: dict, limits: Limits = Limits(), 
         # the sandbox gives its kernel an environment of its own (Sandbox.environment); without it the
         # kernel inherits the grader's, plus where to record progress
         environment = {**os.environ, PROGRESS: str(progress)}
-        with (client.setup_kernel(cleanup_kc=True, env=environment, preexec_fn=die_with_parent),
+        dies_with_this_worker = functools.partial(die_with_parent, os.getpid())
+        with (client.setup_kernel(cleanup_kc=True, env=environment, preexec_fn=dies_with_this_worker),
               _watched(client, workdir, limits.total_timeout + 30) as watchdog):
             timed_out_cells = _run_cells(client, cells, scratch, questions, run, limits, start, watchdog)
             if run.status == "graded":

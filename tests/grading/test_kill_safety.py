@@ -1,6 +1,7 @@
 """A grader killed with SIGKILL halfway (issue 13): no worker or kernel survives it, the submissions finished
 before the kill are in the gradebook, and the rerun removes the dead run's folders and grades only the rest."""
 
+import functools
 import os
 import signal
 import sqlite3
@@ -32,6 +33,20 @@ def _ours(marker: bytes) -> list[int]:
             except OSError:
                 pass
     return found
+
+
+def _described(pids) -> list[str]:
+    """Each process as 'pid (state, parent pid): command line', for a failure message."""
+    described = []
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat, open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                fields = stat.read().rsplit(")", 1)[1].split()
+                command = cmdline.read().replace(b"\0", b" ").decode(errors="replace")[:200]
+                described.append(f"{pid} ({fields[0]}, parent {fields[1]}): {command}")
+        except OSError:
+            described.append(f"{pid} (gone)")
+    return described
 
 
 def _recorded(db: Path) -> int:
@@ -81,7 +96,7 @@ def test_a_killed_grader_leaves_no_kernel_and_the_rerun_finishes_the_rest(tmp_pa
             grader.wait()
     done = _recorded(out.with_suffix(".sqlite"))
     assert 1 <= done < COUNT
-    assert _wait(lambda: _ours(marker) == [], 20), f"left running: {_ours(marker)}"
+    assert _wait(lambda: _ours(marker) == [], 20), f"left running: {_described(_ours(marker))}"
     left = list(scratch.glob(running.FOLDER_PREFIX + "*"))
     assert left  # the killed run could not clean up after itself ...
 
@@ -92,3 +107,15 @@ def test_a_killed_grader_leaves_no_kernel_and_the_rerun_finishes_the_rest(tmp_pa
     with sqlite3.connect(out.with_suffix(".sqlite")) as connection:
         rows = connection.execute("SELECT status, total FROM submissions").fetchall()
     assert rows == [("graded", 8.0)] * COUNT
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="prctl(2) is Linux's")
+def test_a_process_whose_parent_died_before_it_could_ask_to_die_with_it_ends_at_once():
+    """The race the kill test can lose: a worker killed between forking a kernel and the kernel's
+    prctl leaves a kernel no signal will reach. die_with_parent(parent) sees the new parent and exits."""
+    started = time.monotonic()
+    orphan = subprocess.run(["sleep", "30"], preexec_fn=functools.partial(running.die_with_parent, 1 << 30))
+    assert orphan.returncode == 1 and time.monotonic() - started < 10   # never ran the sleep
+    child = subprocess.run([sys.executable, "-c", "print('ran')"], capture_output=True, text=True,
+                           preexec_fn=functools.partial(running.die_with_parent, os.getpid()))
+    assert child.returncode == 0 and child.stdout == "ran\n"   # with its parent alive it runs as usual

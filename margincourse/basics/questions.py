@@ -101,11 +101,23 @@ class NumberQuestion:
                 return False, f"not yet. {mistake.message}"
         if expected != 0 and _close(answer, -expected, self.tolerance, self.relative):
             return False, "not yet. The size is right but the sign is not: check the direction (long or short, gain or loss)."
-        for factor, text in ((100, "a percentage where a fraction was asked (0.05, not 5)"),
-                             (0.01, "a fraction where a percentage was asked (5, not 0.05)")):
+        for factor in (100, 0.01):
             if expected != 0 and _close(answer, expected * factor, self.tolerance * factor, self.relative):
-                return False, f"not yet. It looks like you gave {text}."
+                return False, f"not yet. {self._off_by_a_hundred(factor)}"
         return False, "not yet. " + (self.hint or "Check each step of the formula against the lesson.")
+
+
+    def _off_by_a_hundred(self, factor) -> str:
+        """What an answer ``factor`` (100 or 0.01) times the right one probably means: a ratio or a
+        percentage given in the other form, or, for an amount (USDT, BTC ...), a rate in percent
+        used as a number (0.05 % is 0.0005)."""
+        if self.unit in ("", "%"):
+            return ("It looks like you gave a percentage where a fraction was asked (0.05, not 5)." if factor > 1 else
+                    "It looks like you gave a fraction where a percentage was asked (5, not 0.05).")
+        if factor > 1:
+            return ("Your answer is 100 times too large: was a rate in percent used as it is written? "
+                    "0.05 % is 0.0005 as a number.")
+        return "Your answer is 100 times too small: was a percentage divided by 100 twice?"
 
 
 #: A verdict an explanation may start with ("Right: ...", "Yes. ..."): the check says it already.

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import re
+import textwrap
 from dataclasses import dataclass, field
 
 from ..basics.errors import MarginInputError
@@ -60,10 +61,26 @@ class Exercise:
 
     def __call__(self, question_id, answer):
         verdict = self.verdict(question_id, answer)
-        print(("✔ " if verdict.correct else "✘ ") + verdict.message)
+        print(feedback_lines(verdict))
         if self.record:
             progress.record(self.name, question_id, verdict.correct)
         return None
+
+
+FEEDBACK_WIDTH = 88  # characters: JupyterLab breaks longer output lines mid-word
+
+
+def feedback_lines(verdict: Verdict) -> str:
+    """What ``check`` prints: ✔ or ✘ and the verdict's message, wrapped at word boundaries to
+    :data:`FEEDBACK_WIDTH` characters (a notebook's text output otherwise breaks inside a word).
+
+    >>> print(feedback_lines(Verdict("q1", False, 0, 1, "q1: not yet. " + "a long hint " * 9)))
+    ✘ q1: not yet. a long hint a long hint a long hint a long hint a long hint a long hint a
+      long hint a long hint a long hint
+    """
+    text = ("✔ " if verdict.correct else "✘ ") + verdict.message
+    return "\n".join(textwrap.fill(line, width=FEEDBACK_WIDTH, subsequent_indent="  ", break_long_words=False,
+                                   break_on_hyphens=False) for line in text.splitlines())
 
 
 GRADING = "MARGINCOURSE_GRADING"  # set in the grader's sandbox, where the answer key is hidden

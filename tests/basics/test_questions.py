@@ -169,6 +169,14 @@ def test_number_sign_slip_comes_before_the_percent_slip():
     assert number(-0.6, tolerance=1e-4).evaluate(-60) == (False, PERCENT)
 
 
+def test_an_amount_a_hundred_times_off_points_at_a_rate_in_percent_not_at_the_answers_form():
+    payment = number(-18.6, tolerance=0.01, unit="USDT")   # 0.3 BTC x 62,000 x 0.1 %, paid
+    large, small = payment.evaluate(-1860), payment.evaluate(-0.186)
+    assert large[0] is False and "100 times too large" in large[1] and "0.05 % is 0.0005" in large[1]
+    assert small[0] is False and "100 times too small" in small[1]
+    assert "fraction" not in large[1] + small[1]   # an amount in USDT is neither a fraction nor a percentage
+
+
 def test_number_hint_replaces_the_generic_advice():
     question = number(120.0, hint="Initial margin = size x price / leverage.")
     assert question.evaluate(7.0) == (False, "not yet. Initial margin = size x price / leverage.")

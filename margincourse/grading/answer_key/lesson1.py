@@ -93,7 +93,7 @@ QUESTIONS = (
             "both lose the same amount of USDT": "Same size, same price move, same loss; leverage only sets how "
                                                  "much margin backs it (and so the return on margin).",
             "the 50x trader": "Leverage changes the margin behind the position, not the PnL: both lose "
-                              "0.1 BTC x the price move. The 50x trader loses a larger *share* of a smaller margin.",
+                              "0.1 BTC x the price move. The 50x trader loses a larger share of a smaller margin.",
             "the 5x trader": "The 5x trader posted more margin, but the loss depends on size and price only.",
         },
         answer="both lose the same amount of USDT",

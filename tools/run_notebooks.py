@@ -18,12 +18,15 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from margincourse.grading.authoring import QUIET_KERNEL
+
 
 def execute(path: Path, timeout: int = 120) -> float:
     notebook = nbformat.read(path, as_version=4)
     start = time.perf_counter()
     client = NotebookClient(
-        notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+        notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}},
+        extra_arguments=QUIET_KERNEL,
     )
     client.execute()
     for cell in notebook.cells:

@@ -130,8 +130,8 @@ def _q9(percent=TAKE_PROFIT_PERCENT):
 
     return NumberQuestion(
         id="q9",
-        prompt=f"The price then rises and the master sells everything {percent:g} % above **its own** average entry "
-               f"price (q1), at {sell():,.1f} USDT; your fixed-amount copy of q8 is closed at the same price. What "
+        prompt=f"The price then rises and the master sells everything at {sell():,.1f} USDT, in profit on **its "
+               "own** average entry price (q1); your fixed-amount copy of q8 is closed at the same price. What "
                "is your copy's profit, in USDT (no fees)? (Answers within 0.01 USDT count.)",
         expected=lambda: _fixed_amount_profit(percent),
         unit="USDT",

@@ -317,6 +317,9 @@ class Varied:
     published question's. A variant that happens to land on the published answer is dealt
     again (:func:`margincourse.grading.variants.varied_question`).
 
+    ``scenario``: a name shared by questions about one position (q2's short and q3's "the short
+    in q2"): they are dealt the same values, so their choices must be the same.
+
     >>> def q1(balance=1_000, leverage=20):
     ...     return NumberQuestion(id="q1", prompt=f"{balance:,} USDT at {leverage}x: margin of 0.1 BTC at 60,000?",
     ...                           expected=lambda: 0.1 * 60_000 / leverage)
@@ -326,6 +329,7 @@ class Varied:
 
     build: Callable[..., Any]
     choices: dict
+    scenario: str = ""
 
     def __post_init__(self):
         import inspect

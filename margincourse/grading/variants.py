@@ -38,7 +38,7 @@ from ..basics.errors import MarginInputError
 from ..basics.questions import _close
 from .keys import exercise_names, notebook_file, questions_of, varied_of
 
-__all__ = ["MIN_KEY_LENGTH", "check_seed", "variant_seed", "varied_question", "variant_questions", "class_questions", "changes",
+__all__ = ["MIN_KEY_LENGTH", "check_seed", "variant_seed", "varied_question", "scenario_questions", "variant_questions", "class_questions", "changes",
            "class_variant", "variant_mismatch", "check_variant_key"]
 
 MIN_KEY_LENGTH = 4
@@ -83,6 +83,15 @@ def _differs(question, published) -> bool:
     return question.reference() != published.reference()
 
 
+def _built(varied, values: dict, published):
+    """``varied.build(**values)``, which must be ``published``'s question (same id, same kind)."""
+    question = varied.build(**values)
+    if question.id != published.id or question.kind != published.kind:
+        raise MarginInputError(f"variant of {published.id} must build a {published.kind} question "
+                               f"{published.id}, got a {question.kind} question {question.id}")
+    return question
+
+
 def varied_question(published, varied, seed: str):
     """The question ``published`` as variant ``seed`` asks it (see the module notes).
 
@@ -98,13 +107,26 @@ def varied_question(published, varied, seed: str):
         else:
             values = {name: choices[_pick(seed, published.id, name, attempt, len(choices))]
                       for name, choices in varied.choices.items()}
-            question = varied.build(**values)
-            if question.id != published.id or question.kind != published.kind:
-                raise MarginInputError(f"variant of {published.id} must build a {published.kind} question "
-                                       f"{published.id}, got a {question.kind} question {question.id}")
+            question = _built(varied, values, published)
         if _differs(question, published):
             return question
     raise MarginInputError(f"variant of {published.id}: {ATTEMPTS} deals all gave the published answer; "
+                           "its choices must allow another")
+
+
+def scenario_questions(published: list, varied: list, seed: str) -> list:
+    """Questions about one scenario (their :class:`~margincourse.basics.questions.Varied` share a
+    ``scenario`` name and its choices) as variant ``seed`` asks them: every one built from the
+    same values, dealt again until every answer differs from its published one."""
+    check_seed(seed)
+    scenario, choices = varied[0].scenario, varied[0].choices
+    for attempt in range(ATTEMPTS):
+        values = {name: options[_pick(seed, scenario, name, attempt, len(options))]
+                  for name, options in choices.items()}
+        questions = [_built(how, values, original) for how, original in zip(varied, published)]
+        if all(_differs(question, original) for question, original in zip(questions, published)):
+            return questions
+    raise MarginInputError(f"variant of scenario {scenario!r}: {ATTEMPTS} deals all gave a published answer; "
                            "its choices must allow another")
 
 
@@ -112,12 +134,25 @@ def variant_questions(published: dict, varied: dict, seed: str) -> dict:
     """Every question of an exercise (``published``, by id) as variant ``seed`` asks it.
 
     ``varied``: the answer key's ``VARIED``, a :class:`~margincourse.basics.questions.Varied` by
-    question id (only questions whose numbers can change).
+    question id (only questions whose numbers can change); questions whose Varied name one
+    ``scenario`` are dealt together (:func:`scenario_questions`).
     """
     unknown = sorted(set(varied) - set(published))
     if unknown:
         raise MarginInputError(f"VARIED must name questions of the answer key, got {', '.join(unknown)}")
-    return {qid: varied_question(question, varied.get(qid), seed) for qid, question in published.items()}
+    dealt = {qid: varied_question(question, None if varied.get(qid) and varied[qid].scenario else varied.get(qid),
+                                  seed) for qid, question in published.items()}
+    scenarios = {}
+    for qid, how in varied.items():
+        if how.scenario:
+            scenarios.setdefault(how.scenario, []).append(qid)
+    for scenario, ids in scenarios.items():
+        if any(varied[qid].choices != varied[ids[0]].choices for qid in ids):
+            raise MarginInputError(f"VARIED: the questions of scenario {scenario!r} ({', '.join(ids)}) must "
+                                   "have the same choices")
+        together = scenario_questions([published[qid] for qid in ids], [varied[qid] for qid in ids], seed)
+        dealt.update(zip(ids, together))
+    return dealt
 
 
 def class_questions(name: str, seed: str | None) -> dict:

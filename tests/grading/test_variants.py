@@ -21,7 +21,7 @@ from margincourse.basics.errors import MarginInputError
 from margincourse.basics.questions import NumberQuestion, Varied
 from margincourse.grading.answer_key import EXERCISES
 from margincourse.grading.keys import questions_of, varied_of
-from margincourse.grading.variants import check_seed, class_questions, variant_seed
+from margincourse.grading.variants import check_seed, class_questions, variant_questions, variant_seed
 
 NAMES = tuple(EXERCISES)
 KEYS = ("fin305-spring", "fin305-autumn", "bootcamp-7", "section B", "2027 cohort", "abcd", "class-key-x",
@@ -107,3 +107,47 @@ def test_a_variant_is_the_same_every_time():
     again = class_questions(NAMES[0], seed)
     assert [q.prompt for q in first.values()] == [q.prompt for q in again.values()]
     assert [q.reference() for q in first.values()] == [q.reference() for q in again.values()]
+
+
+def _scenarios(name):
+    found = {}
+    for qid, how in varied_of(name).items():
+        if how.scenario:
+            found.setdefault(how.scenario, []).append(qid)
+    return found
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if _scenarios(n)])
+def test_questions_about_one_scenario_are_dealt_the_same_numbers(name):
+    """Exercise 3's q3 asks about "the short in q2" and restates it: both must state one short."""
+    for scenario, ids in _scenarios(name).items():
+        assert len(ids) >= 2, scenario
+        for key in KEYS:
+            variant = class_questions(name, variant_seed(key, name))
+            built = [varied_of(name)[qid] for qid in ids]
+            dealt = [variant[qid].prompt for qid in ids]
+            assert any([how.build(**values).prompt for how in built] == dealt for values in _deals(built[0])), key
+
+
+def _deals(varied):
+    import itertools
+
+    names = list(varied.choices)
+    for combination in itertools.product(*varied.choices.values()):
+        yield dict(zip(names, combination))
+
+
+def test_a_scenario_whose_questions_have_different_choices_is_refused():
+    def q1(size=1):
+        return NumberQuestion(id="q1", prompt=f"{size} BTC", expected=lambda: size * 2.0)
+
+    def q2(size=1):
+        return NumberQuestion(id="q2", prompt=f"the {size} BTC of q1", expected=lambda: size * 3.0)
+
+    published = {"q1": q1(), "q2": q2()}
+    together = {"q1": Varied(q1, {"size": (2, 3)}, scenario="s"), "q2": Varied(q2, {"size": (2, 3)}, scenario="s")}
+    dealt = variant_questions(published, together, variant_seed("fin305-spring", "x"))
+    assert dealt["q1"].reference() / 2 == dealt["q2"].reference() / 3   # one size for both
+    apart = {"q1": Varied(q1, {"size": (2, 3)}, scenario="s"), "q2": Varied(q2, {"size": (2, 4)}, scenario="s")}
+    with pytest.raises(MarginInputError, match="the questions of scenario 's' .* must have the same choices"):
+        variant_questions(published, apart, variant_seed("fin305-spring", "x"))

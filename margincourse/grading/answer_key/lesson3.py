@@ -58,8 +58,8 @@ def _long_lp(size=L_SIZE, entry=L_ENTRY, leverage=L_LEVERAGE):
     return f.liquidation_price_for_tiers("long", entry, size, _margin(size, entry, leverage), _binance())
 
 
-def _short_lp():
-    return f.liquidation_price_for_tiers("short", S_ENTRY, S_SIZE, _margin(S_SIZE, S_ENTRY, S_LEVERAGE), _binance())
+def _short_lp(size=S_SIZE, entry=S_ENTRY, leverage=S_LEVERAGE):
+    return f.liquidation_price_for_tiers("short", entry, size, _margin(size, entry, leverage), _binance())
 
 
 def _tier_lp(size=T_SIZE, entry=T_ENTRY, leverage=T_LEVERAGE):
@@ -281,50 +281,59 @@ def _q5(size=T_SIZE, entry=T_ENTRY, leverage=T_LEVERAGE):
     )
 
 
-QUESTIONS = (
-    _q1(),
-    NumberQuestion(
+def _q2(size=S_SIZE, entry=S_ENTRY, leverage=S_LEVERAGE):
+    margin = _margin(size, entry, leverage)
+    return NumberQuestion(
         id="q2",
-        prompt=f"An isolated short of {S_SIZE} BTC at {S_ENTRY:,} USDT with {S_LEVERAGE}x leverage, opened with "
+        prompt=f"An isolated short of {size} BTC at {entry:,} USDT with {leverage}x leverage, opened with "
                "its initial margin, in Binance's tier 1 (MMR 0.4 %, maintenance amount 0). What is its "
                f"liquidation price, in USDT? {TICK}",
-        expected=_short_lp,
+        expected=lambda: _short_lp(size, entry, leverage),
         unit="USDT",
         tolerance=0.1,
         mistakes=(
             Mistake("It looks like you used the long's formula: for a short, side = -1, so both signs in "
                     "the formula flip (and the liquidation price is above the entry).",
-                    lambda: f.liquidation_price("long", S_ENTRY, S_SIZE, _margin(S_SIZE, S_ENTRY, S_LEVERAGE),
-                                                _tier1().mmr)),
+                    lambda: f.liquidation_price("long", entry, size, margin, _tier1().mmr)),
             Mistake("That is the bankruptcy price, where the margin balance is zero. The exchange liquidates "
                     "earlier, when the margin balance falls to the maintenance margin.",
-                    lambda: f.bankruptcy_price("short", S_ENTRY, S_SIZE, _margin(S_SIZE, S_ENTRY, S_LEVERAGE))),
+                    lambda: f.bankruptcy_price("short", entry, size, margin)),
             Mistake("It looks like you computed the maintenance margin at the entry price (Bybit's way). "
                     "Binance's formula takes it at the liquidation price itself.",
-                    lambda: f.bybit_liquidation_price("short", S_ENTRY, S_LEVERAGE, _tier1().mmr)),
+                    lambda: f.bybit_liquidation_price("short", entry, leverage, _tier1().mmr)),
             Mistake("It looks like you used the notional as the wallet balance: the isolated margin is the "
                     "notional divided by the leverage.",
-                    lambda: f.liquidation_price("short", S_ENTRY, S_SIZE, f.notional(S_SIZE, S_ENTRY),
-                                                _tier1().mmr)),
+                    lambda: f.liquidation_price("short", entry, size, f.notional(size, entry), _tier1().mmr)),
         ),
         hint="For a short, side = -1: LP = (WB + cum + Q x EP) / (Q x MMR + Q).",
-    ),
-    NumberQuestion(
+    )
+
+
+def _q3(size=S_SIZE, entry=S_ENTRY, leverage=S_LEVERAGE):
+    margin = _margin(size, entry, leverage)
+    return NumberQuestion(
         id="q3",
-        prompt=f"The bankruptcy price of the short in q2 ({S_SIZE} BTC at {S_ENTRY:,} USDT, {S_LEVERAGE}x, "
+        prompt=f"The bankruptcy price of the short in q2 ({size} BTC at {entry:,} USDT, {leverage}x, "
                f"isolated), in USDT. {TICK}",
-        expected=lambda: f.bankruptcy_price("short", S_ENTRY, S_SIZE, _margin(S_SIZE, S_ENTRY, S_LEVERAGE)),
+        expected=lambda: f.bankruptcy_price("short", entry, size, margin),
         unit="USDT",
         tolerance=0.1,
         mistakes=(
             Mistake("It looks like you used the long's version: a short loses when the price rises, so its "
                     "bankruptcy price is above the entry.",
-                    lambda: f.bankruptcy_price("long", S_ENTRY, S_SIZE, _margin(S_SIZE, S_ENTRY, S_LEVERAGE))),
+                    lambda: f.bankruptcy_price("long", entry, size, margin)),
             Mistake("That is the liquidation price. The bankruptcy price is where the margin is used up "
-                    "completely: margin + unrealized PnL = 0, with no maintenance margin left.", _short_lp),
+                    "completely: margin + unrealized PnL = 0, with no maintenance margin left.",
+                    lambda: _short_lp(size, entry, leverage)),
         ),
         hint="Margin balance = margin + side x Q x (P - EP) = 0, solved for P.",
-    ),
+    )
+
+
+QUESTIONS = (
+    _q1(),
+    _q2(),
+    _q3(),
     NumberQuestion(
         id="q4",
         prompt="How far is the liquidation price of q1's long from its entry price, as a percentage of the entry "
@@ -548,9 +557,15 @@ QUESTIONS = (
 )
 
 #: What an instructor's variant may change (``make-exercises --variant``, :mod:`margincourse.grading.variants`).
-#: Only q1 and q5 state a scenario no other question or cell builds on (q1 keeps its 20x, all q4 needs);
-#: q2 (restated by q3), q7 (the cell above), q9 (q10, q11) and the questions that build on them stay.
+#: q1 and q5 state a scenario no other question or cell builds on (q1 keeps its 20x, all q4 needs);
+#: q2 and q3 state one short, dealt together. q7 (the cell above), q9 (q10, q11) and the questions
+#: that build on them stay.
+SHORT_CHOICES = {"size": (0.2, 0.3, 0.4, 0.6), "entry": (58_000, 61_000, 67_000, 70_000), "leverage": (10, 20, 50)}
+
 VARIED = {
     "q1": Varied(_q1, {"size": (0.02, 0.03, 0.05, 0.08), "entry": (56_000, 58_500, 62_000, 66_500)}),
+    # q3 asks about q2's short: one scenario, dealt the same numbers (tier 1 at entry and at the liquidation price)
+    "q2": Varied(_q2, SHORT_CHOICES, scenario="short"),
+    "q3": Varied(_q3, SHORT_CHOICES, scenario="short"),
     "q5": Varied(_q5, {"size": (12.5, 13, 13.5), "entry": (48_500, 49_500, 50_500, 51_500), "leverage": (4, 5, 6)}),
 }

@@ -290,6 +290,7 @@ QUESTIONS = (
 )
 
 #: What an instructor's variant may change (``make-exercises --variant``, :mod:`margincourse.grading.variants`).
+#: q3 stays: it asks about a tier table as an exchange would publish it (a table, not a trader's numbers).
 VARIED = {
     "q1": Varied(_q1, {"size": (12, 18, 20, 25), "entry": (56_000, 59_000, 63_500, 65_000),
                        "mark": (55_000, 58_500, 64_000, 67_500)}),

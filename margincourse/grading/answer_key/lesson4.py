@@ -316,6 +316,7 @@ QUESTIONS = (
 )
 
 #: What an instructor's variant may change (``make-exercises --variant``, :mod:`margincourse.grading.variants`).
+#: q3 stays: the notebook's code cell above it runs that trade through its scenario.
 VARIED = {
     "q1": Varied(_q1, {"balance": (600, 800, 1_200, 1_500), "size": (0.04, 0.06, 0.08, 0.1),
                        "entry": (55_000, 58_000, 63_000, 66_000), "leverage": (20, 30, 50, 75)}),

@@ -362,7 +362,7 @@ QUESTIONS = (
 )
 
 #: What an instructor's variant may change (``make-exercises --variant``, :mod:`margincourse.grading.variants`).
-#: Only q9's take profit (the master's, stated in the prompt with its sell price) and q10's multiplier and
+#: Only q9's take profit (the master's sell price, stated in the prompt) and q10's multiplier and
 #: leverages. The three orders, the 1,000 USDT account, the 10x and the crash are the notebook's own code cells
 #: (orders, cross, isolated), which q1-q3, q5 and q6 ask about; q8's 50 USDT fixed amount stays because q9 closes
 #: "your fixed-amount copy of q8" without restating it. Every combination is checked: q9's copy still ends in

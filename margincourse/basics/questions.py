@@ -108,16 +108,19 @@ class NumberQuestion:
 
 
     def _off_by_a_hundred(self, factor) -> str:
-        """What an answer ``factor`` (100 or 0.01) times the right one probably means: a ratio or a
-        percentage given in the other form, or, for an amount (USDT, BTC ...), a rate in percent
-        used as a number (0.05 % is 0.0005)."""
-        if self.unit in ("", "%"):
-            return ("It looks like you gave a percentage where a fraction was asked (0.05, not 5)." if factor > 1 else
-                    "It looks like you gave a fraction where a percentage was asked (5, not 0.05).")
+        """What an answer ``factor`` (100 or 0.01) times the right one probably means, by the unit
+        asked: ``"%"`` a fraction given for a percentage, or a percentage multiplied by 100 twice;
+        ``""`` (a fraction, e.g. a return on margin, or a count) a percentage given for a fraction;
+        an amount (USDT, BTC ...) a rate in percent used as a number (0.05 % is 0.0005)."""
+        if self.unit == "%":
+            return ("It looks like you gave a fraction where a percentage was asked (5, not 0.05)." if factor < 1 else
+                    "Your answer is 100 times too large: was the percentage multiplied by 100 twice?")
+        if self.unit == "" and factor > 1:
+            return "It looks like you gave a percentage where a fraction was asked (0.05, not 5)."
         if factor > 1:
             return ("Your answer is 100 times too large: was a rate in percent used as it is written? "
                     "0.05 % is 0.0005 as a number.")
-        return "Your answer is 100 times too small: was a percentage divided by 100 twice?"
+        return "Your answer is 100 times too small: was a number divided by 100 once too often?"
 
 
 #: A verdict an explanation may start with ("Right: ...", "Yes. ..."): the check says it already.

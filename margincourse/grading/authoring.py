@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import importlib.metadata
 import math
 import os
 import re
@@ -272,7 +273,16 @@ def make_variant(exercise, name: str, seed: str, where: str = "the exercise note
             cell.outputs, cell.execution_count = [], None
     meta = notebook.metadata.setdefault("margincourse", {})
     meta["exercise"], meta["variant"] = name, seed
+    meta["made_by"] = _version()   # a later version may deal this seed otherwise (variants.check_variants_match)
     return notebook
+
+
+def _version() -> str:
+    """The installed package's version (what ``pip install margincourse==...`` takes)."""
+    try:
+        return importlib.metadata.version("margincourse")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def notebook_variant(notebook) -> str | None:

@@ -47,6 +47,7 @@ import csv
 import functools
 import hashlib
 import io
+import multiprocessing
 import os
 import sys
 import time
@@ -66,12 +67,16 @@ from .feedback_html import write_feedback_html
 from . import students as who
 from .answer_key import EXERCISES
 from .keys import exercise_names, notebook_file, questions_of
-from .variants import check_variant_key, class_questions, class_variant, variant_mismatch
+from .variants import check_variant_key, check_variants_match, class_questions, class_variant, variant_mismatch
 from .running import (GRADER_SKIP, MARKER, STATUSES, Answer, CappedClient, Limits, Run, check_calls,  # noqa: F401
                       die_with_parent, probe, probe_code, read_probe, remove_stale_folders, run_in_kernel)
 
-FORBIDDEN_NAMES = {"answer_key", "reference_function", "questions_of", "MARKER", "grading",
-                   "variants", "class_questions", "variant_questions", "varied_question", "varied_of"}
+# Names that reach for the answers: functions and attributes anywhere in a cell (no learner names a
+# variable so); the package's modules only where a cell imports them or reaches into ``margincourse``
+FORBIDDEN_NAMES = {"answer_key", "reference_function", "questions_of", "MARKER", "class_questions",
+                   "variant_questions", "varied_question", "varied_of", "scenario_questions"}
+FORBIDDEN_ATTRIBUTES = {"reference", "expected", "grading", "variants"}  # check.questions[...].reference()
+FORBIDDEN_MODULES = {"grading", "variants", "answer_key", "keys"}
 FORBIDDEN_STRINGS = ("solutions", "answer_key", MARKER)
 ANSWER_SHOWN = 200  # characters of an answer's repr kept in the gradebook
 
@@ -146,12 +151,13 @@ def screen(notebook) -> list[str]:
             continue
         for node in ast.walk(tree):
             name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
-            if name in FORBIDDEN_NAMES:
+            if name in FORBIDDEN_NAMES or (isinstance(node, ast.Attribute) and name in FORBIDDEN_ATTRIBUTES):
                 reasons.append(f"cell {number} uses '{name}'")
-            if isinstance(node, ast.alias) and any(part in FORBIDDEN_NAMES for part in node.name.split(".")):
+            if isinstance(node, ast.alias) and any(part in FORBIDDEN_NAMES | FORBIDDEN_MODULES
+                                                   for part in node.name.split(".")):
                 reasons.append(f"cell {number} imports '{node.name}'")
             if isinstance(node, ast.ImportFrom) and node.module and any(
-                    part in FORBIDDEN_NAMES for part in node.module.split(".")):
+                    part in FORBIDDEN_MODULES for part in node.module.split(".")):
                 reasons.append(f"cell {number} imports from '{node.module}'")
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 if any(word in node.value for word in FORBIDDEN_STRINGS):
@@ -461,6 +467,11 @@ def _from_book(connection, job: Job, due, late_penalty: float) -> Result:
                             for a in answers])
 
 
+# Workers are the grader's own children (what _worker_start checks): forked where the platform can,
+# never through Python 3.14's default forkserver, whose workers are the server's children.
+_WORKER_START = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+
+
 def _worker_start(grader_pid: int) -> None:
     """Each grading worker dies with the grader (SIGKILL included), and so do its kernels (theirs too)."""
     die_with_parent(grader_pid)
@@ -497,7 +508,7 @@ def run_locally(workers: int, jobs, exercises_dir, limits: Limits, sandbox: bool
     (:func:`_worker_start`); ``arrived(job, result)`` for each result as it comes, ``lost(result)`` for a
     submission whose worker died (out of memory, killed). The default runner of :func:`grade`."""
     with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), initializer=_worker_start,
-                             initargs=(os.getpid(),)) as pool:
+                             initargs=(os.getpid(),), mp_context=_WORKER_START) as pool:
         futures = {pool.submit(grade_one, job.submission.path, exercises_dir, limits.cell_timeout,
                                limits.total_timeout, limits.max_output_bytes, sandbox, memory_mb,
                                job.submission.student): job for job in jobs}
@@ -576,6 +587,7 @@ def grade(submissions, out, *, exercises_dir, jobs=None, cell_timeout=30, total_
     exercises_dir = check_exercises_dir(exercises_dir)
     if variant_key is not None:
         check_variant_key(variant_key, exercises_dir)
+    check_variants_match(exercises_dir)
     use_sandbox, memory_mb = _settings(sandbox, memory_mb, progress, late_penalty)
     due = who.parse_time(due) if isinstance(due, str) else due
     found = who.find(submissions, pattern)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ast
 import ctypes
-import ctypes.util
 import functools
 import json
 import os
@@ -91,6 +90,23 @@ def check_calls(source: str):
 
 # --------------------------------------------------------------------------- processes and folders that die with the grader
 
+def _libc():
+    """The C library, loaded once here: :func:`die_with_parent` runs between a fork and an exec,
+    where finding it (``ctypes.util.find_library`` starts ``ldconfig``) would take time and start a
+    process. None where there is no ``prctl`` (not Linux)."""
+    if not os.path.isdir("/proc"):
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)   # the running process's own C library (glibc or musl)
+        libc.prctl  # noqa: B018  (raises AttributeError where there is none)
+        return libc
+    except (OSError, AttributeError):
+        return None
+
+
+_LIBC = _libc()
+
+
 def die_with_parent(parent: int | None = None) -> None:
     """Ask Linux to SIGKILL this process when the process that started it dies (``prctl(2)``,
     ``PR_SET_PDEATHSIG``); run in a new process (a kernel's ``preexec_fn``, a worker's initializer).
@@ -100,13 +116,9 @@ def die_with_parent(parent: int | None = None) -> None:
     and the ``prctl`` never sends the signal (``prctl(2)``: the setting takes effect for a parent
     that dies later), so if this process has another parent by then it ends at once.
     """
-    if not os.path.isdir("/proc"):
+    if _LIBC is None:
         return
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
+    _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if parent is not None and os.getppid() != parent:
         os._exit(1)
 

@@ -39,7 +39,8 @@ from ..basics.questions import _close
 from .keys import exercise_names, notebook_file, questions_of, varied_of
 
 __all__ = ["MIN_KEY_LENGTH", "check_seed", "variant_seed", "varied_question", "scenario_questions", "variant_questions", "class_questions", "changes",
-           "class_variant", "variant_mismatch", "check_variant_key"]
+           "class_variant", "variant_mismatch", "check_variant_key",
+           "check_variants_match"]
 
 MIN_KEY_LENGTH = 4
 SEED = re.compile(r"[0-9a-f]{16}")
@@ -121,13 +122,18 @@ def scenario_questions(published: list, varied: list, seed: str) -> list:
     check_seed(seed)
     scenario, choices = varied[0].scenario, varied[0].choices
     for attempt in range(ATTEMPTS):
-        values = {name: options[_pick(seed, scenario, name, attempt, len(options))]
+        values = {name: options[_pick(seed, f"scenario:{scenario}", name, attempt, len(options))]
                   for name, options in choices.items()}
         questions = [_built(how, values, original) for how, original in zip(varied, published)]
         if all(_differs(question, original) for question, original in zip(questions, published)):
             return questions
     raise MarginInputError(f"variant of scenario {scenario!r}: {ATTEMPTS} deals all gave a published answer; "
                            "its choices must allow another")
+
+
+def _frozen(choices: dict) -> tuple:
+    """``choices`` in a form two equal ones share, lists and tuples alike."""
+    return tuple(sorted((name, tuple(values)) for name, values in choices.items()))
 
 
 def variant_questions(published: dict, varied: dict, seed: str) -> dict:
@@ -147,7 +153,7 @@ def variant_questions(published: dict, varied: dict, seed: str) -> dict:
         if how.scenario:
             scenarios.setdefault(how.scenario, []).append(qid)
     for scenario, ids in scenarios.items():
-        if any(varied[qid].choices != varied[ids[0]].choices for qid in ids):
+        if len({_frozen(varied[qid].choices) for qid in ids}) > 1:
             raise MarginInputError(f"VARIED: the questions of scenario {scenario!r} ({', '.join(ids)}) must "
                                    "have the same choices")
         together = scenario_questions([published[qid] for qid in ids], [varied[qid] for qid in ids], seed)
@@ -220,3 +226,31 @@ def check_variant_key(key: str, exercises_dir) -> None:
             made = f"variant {found}" if found else "the published exercise"
             raise MarginInputError(f"variant (--variant) must be the key --exercises was made with: "
                                    f"{folder / notebook_file(name)} is {made}, this key's is {seed}")
+
+
+def check_variants_match(exercises_dir) -> None:
+    """Refuse an ``--exercises`` variant that this version of the package deals otherwise.
+
+    A variant is dealt again from its seed wherever it is checked or graded; a later version of
+    the answer keys may deal other numbers for the same seed. Each variant notebook shows the
+    prompts and option lists it was made with: every one the variant changes must still be there,
+    else the students' right answers would be judged against numbers they never saw.
+    """
+    folder = Path(exercises_dir)
+    for name in exercise_names():
+        path = folder / notebook_file(name)
+        seed = class_variant(name, folder)
+        if seed is None:
+            continue
+        notebook = nbformat.read(path, as_version=4)
+        shown = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+        published, variant = questions_of(name), class_questions(name, seed)
+        drifted = [qid for qid, change in changes(published, variant).items()
+                   if (change == "letters" and variant[qid].options_markdown() not in shown)
+                   or (change == "numbers" and variant[qid].prompt not in shown)]
+        if drifted:
+            made_by = notebook.metadata.get("margincourse", {}).get("made_by", "an earlier version")
+            raise MarginInputError(
+                f"exercises (--exercises): {path} was made by margincourse {made_by}, which dealt variant {seed} "
+                f"otherwise than this version does ({', '.join(drifted)} differ): grade with the version that "
+                "made it (pip install margincourse==VERSION), so that answers are judged on the numbers students saw")

@@ -161,12 +161,21 @@ def test_number_percent_given_for_a_fraction():
 
 
 def test_number_fraction_given_for_a_percent():
-    assert number(60.0).evaluate(0.6) == (False, FRACTION)
+    assert number(60.0, unit="%").evaluate(0.6) == (False, FRACTION)
 
 
 def test_number_sign_slip_comes_before_the_percent_slip():
     assert number(-0.6, tolerance=1e-4).evaluate(0.6) == (False, SIGN)
     assert number(-0.6, tolerance=1e-4).evaluate(-60) == (False, PERCENT)
+
+
+def test_a_percentage_a_hundred_times_too_large_is_not_called_a_fraction_and_a_count_not_a_percentage():
+    share = number(216.0, tolerance=0.1, unit="%")   # exercise 8's q4: 216 % of the margin
+    assert share.evaluate(21_600) == (False, "not yet. Your answer is 100 times too large: was the percentage "
+                                             "multiplied by 100 twice?")
+    leverage = number(18.0, tolerance=0)           # exercise 6's q2: a whole leverage, no unit
+    small = leverage.evaluate(0.18)
+    assert small[0] is False and "100 times too small" in small[1] and "percentage" not in small[1]
 
 
 def test_an_amount_a_hundred_times_off_points_at_a_rate_in_percent_not_at_the_answers_form():

@@ -64,11 +64,22 @@ def test_load_refuses_what_cannot_be_graded(tmp_path, text, status, reason):
      "cell 2 imports from 'margincourse.grading.variants'"),
     ("from margincourse.grading import keys", "cell 2 imports from 'margincourse.grading'"),
     ("q = class_questions('01_initial_margin', '3f3c623e3c1d7a59')", "cell 2 uses 'class_questions'"),
+    ("answer_q1 = check.questions['q1'].reference()", "cell 2 uses 'reference'"),
+    ("import margincourse.grading", "cell 2 imports 'margincourse.grading'"),
     ("text = open('../solutions/ex01_initial_margin.ipynb').read()", "cell 2 names the solutions or the answer key"),
     ("print('<<MCGRADE>>120.0')", "cell 2 names the solutions or the answer key"),
 ])
 def test_screen_flags_code_that_reaches_for_the_answers(source, reason):
     assert reason in grader.screen(_notebook("answer_q1 = 120.0", source))
+
+
+@pytest.mark.parametrize("source", [
+    "variants = [0.01, 0.02]\nanswer_q1 = max(variants)",   # a learner's own names, not the package's
+    "grading = 'A'\nkeys = ['a', 'b']\nquestions = 3",
+    "reference = 120.0\nanswer_q1 = reference",
+])
+def test_screen_leaves_a_learners_own_variables_alone(source):
+    assert grader.screen(_notebook("answer_q1 = 120.0", source)) == []
 
 
 def test_screen_passes_honest_code_and_ignores_markdown_and_broken_cells():

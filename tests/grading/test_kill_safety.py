@@ -110,12 +110,30 @@ def test_a_killed_grader_leaves_no_kernel_and_the_rerun_finishes_the_rest(tmp_pa
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="prctl(2) is Linux's")
-def test_a_process_whose_parent_died_before_it_could_ask_to_die_with_it_ends_at_once():
+def test_die_with_parent_ends_a_process_whose_parent_is_not_the_one_named():
     """The race the kill test can lose: a worker killed between forking a kernel and the kernel's
-    prctl leaves a kernel no signal will reach. die_with_parent(parent) sees the new parent and exits."""
+    prctl leaves a kernel no signal will reach. die_with_parent(parent) sees another parent than the
+    one it was given (here a pid that cannot be the parent) and exits before the command runs."""
     started = time.monotonic()
     orphan = subprocess.run(["sleep", "30"], preexec_fn=functools.partial(running.die_with_parent, 1 << 30))
     assert orphan.returncode == 1 and time.monotonic() - started < 10   # never ran the sleep
     child = subprocess.run([sys.executable, "-c", "print('ran')"], capture_output=True, text=True,
                            preexec_fn=functools.partial(running.die_with_parent, os.getpid()))
     assert child.returncode == 0 and child.stdout == "ran\n"   # with its parent alive it runs as usual
+
+
+def test_grading_workers_are_the_graders_children_whatever_the_default_start_method():
+    """Python 3.14 starts pools through a forkserver by default, whose workers are the server's
+    children: _worker_start would end every one of them. The grader picks its own start method."""
+    code = """
+import multiprocessing, os
+multiprocessing.set_start_method("forkserver", force=True)
+from concurrent.futures import ProcessPoolExecutor
+from margincourse.grading import grader
+with ProcessPoolExecutor(1, initializer=grader._worker_start, initargs=(os.getpid(),),
+                         mp_context=grader._WORKER_START) as pool:
+    print(pool.submit(os.getppid).result() == os.getpid())
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0 and done.stdout.strip() == "True", done.stderr
+    assert "mp_context=_WORKER_START" in (ROOT / "margincourse" / "grading" / "grader.py").read_text()

@@ -197,3 +197,20 @@ def test_the_command_line_writes_a_variant_quietly(tmp_path):
     assert made.returncode == 0, made.stderr
     assert (out / notebook_file(NAME)).is_file() and f"{NAME}: variant {variant_seed(KEY, NAME)}" in made.stdout
     assert "WARNING" not in made.stderr, made.stderr  # no kernel chatter in the instructor's terminal
+
+
+def test_grade_refuses_a_variant_this_version_deals_otherwise(variant_folder, tmp_path):
+    """A later version of the answer keys may deal another q1 for the same seed: the notebook the
+    students had no longer shows it, and grading against the new numbers would fail right answers."""
+    notebook = nbformat.read(variant_folder / notebook_file(NAME), as_version=4)
+    assert notebook.metadata["margincourse"]["made_by"]   # the version that made it, for the message
+    grader.check_variants_match(variant_folder)            # as made: it matches
+    dealt = class_questions(NAME, SEED)["q1"].prompt
+    other = tmp_path / "older"
+    other.mkdir()
+    for cell in notebook.cells:
+        cell.source = cell.source.replace(dealt, questions_of(NAME)["q1"].prompt.replace("USDT", "USDT (old)"))
+    nbformat.write(notebook, other / notebook_file(NAME))
+    with pytest.raises(MarginInputError, match=r"exercises \(--exercises\): .* dealt variant .* \(q1 differ\)"):
+        grader.grade([ROOT / "exercises"], out=tmp_path / "grades.csv", exercises_dir=other)
+    assert not (tmp_path / "grades.csv").exists()

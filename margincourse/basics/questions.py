@@ -106,7 +106,6 @@ class NumberQuestion:
                 return False, f"not yet. {self._off_by_a_hundred(factor)}"
         return False, "not yet. " + (self.hint or "Check each step of the formula against the lesson.")
 
-
     def _off_by_a_hundred(self, factor) -> str:
         """What an answer ``factor`` (100 or 0.01) times the right one probably means, by the unit
         asked: ``"%"`` a fraction given for a percentage, or a percentage multiplied by 100 twice;

@@ -47,7 +47,7 @@ from ..basics.errors import MarginInputError
 from ..basics.files import write_atomically
 from .keys import exercise_names, notebook_file, questions_of
 from .progress import PROGRESS
-from .variants import changes, class_questions, variant_seed
+from .variants import changes, class_questions, notebook_variant, variant_seed
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 MD_BEGIN, MD_END = "<!-- BEGIN SOLUTION -->", "<!-- END SOLUTION -->"
@@ -283,11 +283,6 @@ def _version() -> str:
         return importlib.metadata.version("margincourse")
     except importlib.metadata.PackageNotFoundError:
         return "unknown"
-
-
-def notebook_variant(notebook) -> str | None:
-    """The variant seed an exercise notebook declares in its metadata (None: the published exercise)."""
-    return notebook.metadata.get("margincourse", {}).get("variant")
 
 
 def _check_out_folder(source: Path, out: Path, names) -> None:

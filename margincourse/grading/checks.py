@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from ..basics.errors import MarginInputError
 from ..basics.questions import Verdict
 from . import progress
-from .keys import questions_of
 from .variants import class_questions
 
 __all__ = ["Exercise", "RecordedForGrading", "exercise", "GRADING", "explain_missing_answers", "missing_answer"]
@@ -45,7 +44,7 @@ class Exercise:
     questions: dict = field(init=False)
 
     def __post_init__(self):
-        self.questions = questions_of(self.name) if self.variant is None else class_questions(self.name, self.variant)
+        self.questions = class_questions(self.name, self.variant)
 
     def verdict(self, question_id, answer, points=1.0) -> Verdict:
         if question_id not in self.questions:

@@ -38,9 +38,9 @@ from ..basics.errors import MarginInputError
 from ..basics.questions import _close
 from .keys import exercise_names, notebook_file, questions_of, varied_of
 
-__all__ = ["MIN_KEY_LENGTH", "check_seed", "variant_seed", "varied_question", "scenario_questions", "variant_questions", "class_questions", "changes",
-           "class_variant", "variant_mismatch", "check_variant_key",
-           "check_variants_match"]
+__all__ = ["MIN_KEY_LENGTH", "check_seed", "variant_seed", "varied_question", "scenario_questions",
+           "variant_questions", "class_questions", "changes", "notebook_variant", "class_variant",
+           "variant_mismatch", "check_variant_key", "check_variants_match"]
 
 MIN_KEY_LENGTH = 4
 SEED = re.compile(r"[0-9a-f]{16}")
@@ -146,8 +146,8 @@ def variant_questions(published: dict, varied: dict, seed: str) -> dict:
     unknown = sorted(set(varied) - set(published))
     if unknown:
         raise MarginInputError(f"VARIED must name questions of the answer key, got {', '.join(unknown)}")
-    dealt = {qid: varied_question(question, None if varied.get(qid) and varied[qid].scenario else varied.get(qid),
-                                  seed) for qid, question in published.items()}
+    alone = {qid: how for qid, how in varied.items() if not how.scenario}
+    dealt = {qid: varied_question(question, alone.get(qid), seed) for qid, question in published.items()}
     scenarios = {}
     for qid, how in varied.items():
         if how.scenario:
@@ -185,14 +185,22 @@ def changes(published: dict, variant: dict) -> dict:
 
 # --------------------------------------------------------------------------- which variant a folder or a submission holds
 
+def notebook_variant(notebook) -> str | None:
+    """The variant seed an exercise notebook declares in its metadata (None: the published exercise)."""
+    return notebook.metadata.get("margincourse", {}).get("variant")
+
+
+def _class_seed(notebook) -> str | None:
+    """:func:`notebook_variant` of an instructor's notebook, which must be a seed if it is there."""
+    seed = notebook_variant(notebook)
+    return None if seed is None else check_seed(seed)
+
+
 def class_variant(exercise: str, exercises_dir: Path) -> str | None:
     """The seed of the variant the instructor's exercise notebook was made as (``make-exercises
     --variant``), or None for the published exercise. Read from ``--exercises``, never from a submission."""
     path = Path(exercises_dir) / notebook_file(exercise)
-    if not path.is_file():
-        return None
-    seed = nbformat.read(path, as_version=4).metadata.get("margincourse", {}).get("variant")
-    return None if seed is None else check_seed(seed)
+    return _class_seed(nbformat.read(path, as_version=4)) if path.is_file() else None
 
 
 _SUBMITTED_VARIANT = re.compile(r"""mc\.exercise\(\s*["'][\w]+["']\s*,\s*variant\s*=\s*["']([0-9a-f]{16})["']""")
@@ -201,7 +209,7 @@ _SUBMITTED_VARIANT = re.compile(r"""mc\.exercise\(\s*["'][\w]+["']\s*,\s*variant
 def variant_mismatch(notebook, exercise: str, variant: str | None) -> str:
     """A warning when the submission was made from another version of the exercise than the class's
     (the published one, or another variant): its numbers differ, so answers may be judged wrong."""
-    claimed = notebook.metadata.get("margincourse", {}).get("variant")
+    claimed = notebook_variant(notebook)
     for cell in notebook.cells:
         found = _SUBMITTED_VARIANT.search(cell.source) if cell.cell_type == "code" else None
         if found:
@@ -239,10 +247,10 @@ def check_variants_match(exercises_dir) -> None:
     folder = Path(exercises_dir)
     for name in exercise_names():
         path = folder / notebook_file(name)
-        seed = class_variant(name, folder)
+        notebook = nbformat.read(path, as_version=4) if path.is_file() else None
+        seed = None if notebook is None else _class_seed(notebook)
         if seed is None:
             continue
-        notebook = nbformat.read(path, as_version=4)
         shown = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
         published, variant = questions_of(name), class_questions(name, seed)
         drifted = [qid for qid, change in changes(published, variant).items()

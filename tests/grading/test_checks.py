@@ -6,7 +6,7 @@ file in ``tmp_path``), a clear error for a question or exercise that does not ex
 no crash on a strange answer, and in the grader's sandbox a stand-in that only says
 the answer was handed on.
 
-Most tests use a small answer key of their own (``checks.questions_of`` patched), so
+Most tests use a small answer key of their own (``checks.class_questions`` patched), so
 they pin the behaviour of ``checks.py`` and not the course's questions; one test runs
 the real key of exercise 1 end to end.
 """
@@ -59,7 +59,7 @@ def progress_file(tmp_path, monkeypatch):
 
 @pytest.fixture
 def small_key(monkeypatch, progress_file):
-    monkeypatch.setattr(checks, "questions_of", lambda name: dict(KEY))
+    monkeypatch.setattr(checks, "class_questions", lambda name, seed: dict(KEY))
     return progress_file
 
 
@@ -224,7 +224,7 @@ def test_function_raising_is_reported_with_its_error(small_key, capsys):
 def test_grading_gives_the_stand_in_that_only_hands_on(progress_file, monkeypatch, capsys):
     monkeypatch.setenv(checks.GRADING, "1")
     # in the sandbox the answer key is hidden: the stand-in must not look for it
-    monkeypatch.setattr(checks, "questions_of", lambda name: pytest.fail("the key was read while grading"))
+    monkeypatch.setattr(checks, "class_questions", lambda name, seed: pytest.fail("the key was read while grading"))
     check = checks.exercise("any name at all")
     assert isinstance(check, checks.RecordedForGrading) and not isinstance(check, checks.Exercise)
     assert check("q1", 120.0) is None

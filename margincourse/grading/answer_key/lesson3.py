@@ -54,16 +54,10 @@ def _tier1():
     return _binance().tiers[0]
 
 
-def _long_lp(size=L_SIZE, entry=L_ENTRY, leverage=L_LEVERAGE):
-    return f.liquidation_price_for_tiers("long", entry, size, _margin(size, entry, leverage), _binance())
-
-
-def _short_lp(size=S_SIZE, entry=S_ENTRY, leverage=S_LEVERAGE):
-    return f.liquidation_price_for_tiers("short", entry, size, _margin(size, entry, leverage), _binance())
-
-
-def _tier_lp(size=T_SIZE, entry=T_ENTRY, leverage=T_LEVERAGE):
-    return f.liquidation_price_for_tiers("long", entry, size, _margin(size, entry, leverage), _binance())
+def _isolated_lp(side, size, entry, leverage):
+    """Binance's liquidation price of an isolated position opened with its initial margin, in the tier
+    of its notional at that price (every question's position: q1's long, q2's short, q5's tier 3 long)."""
+    return f.liquidation_price_for_tiers(side, entry, size, _margin(size, entry, leverage), _binance())
 
 
 def _tier_at_entry_lp(size=T_SIZE, entry=T_ENTRY, leverage=T_LEVERAGE):
@@ -73,7 +67,7 @@ def _tier_at_entry_lp(size=T_SIZE, entry=T_ENTRY, leverage=T_LEVERAGE):
 
 
 def _tier_no_amount_lp(size=T_SIZE, entry=T_ENTRY, leverage=T_LEVERAGE):
-    tier = _binance().tier_for(f.notional(size, _tier_lp(size, entry, leverage)))
+    tier = _binance().tier_for(f.notional(size, _isolated_lp("long", size, entry, leverage)))
     return f.liquidation_price("long", entry, size, _margin(size, entry, leverage), tier.mmr)
 
 
@@ -237,7 +231,7 @@ def _q1(size=L_SIZE, entry=L_ENTRY):
         prompt=f"An isolated long of {size:g} BTC at {entry:,} USDT with {leverage}x leverage, opened with "
                "its initial margin, in Binance's tier 1 (MMR 0.4 %, maintenance amount 0). What is its "
                f"liquidation price, in USDT? {TICK}",
-        expected=lambda: _long_lp(size, entry, leverage),
+        expected=lambda: _isolated_lp("long", size, entry, leverage),
         unit="USDT",
         tolerance=0.1,
         mistakes=(
@@ -264,7 +258,7 @@ def _q5(size=T_SIZE, entry=T_ENTRY, leverage=T_LEVERAGE):
         prompt=f"An isolated long of {size:g} BTC at {entry:,} USDT with {leverage}x leverage, opened with its "
                "initial margin, on Binance (tier table above). Its notional at entry is in tier 3. What is its "
                f"liquidation price, in USDT? {TICK}",
-        expected=lambda: _tier_lp(size, entry, leverage),
+        expected=lambda: _isolated_lp("long", size, entry, leverage),
         unit="USDT",
         tolerance=0.1,
         mistakes=(
@@ -288,7 +282,7 @@ def _q2(size=S_SIZE, entry=S_ENTRY, leverage=S_LEVERAGE):
         prompt=f"An isolated short of {size} BTC at {entry:,} USDT with {leverage}x leverage, opened with "
                "its initial margin, in Binance's tier 1 (MMR 0.4 %, maintenance amount 0). What is its "
                f"liquidation price, in USDT? {TICK}",
-        expected=lambda: _short_lp(size, entry, leverage),
+        expected=lambda: _isolated_lp("short", size, entry, leverage),
         unit="USDT",
         tolerance=0.1,
         mistakes=(
@@ -324,7 +318,7 @@ def _q3(size=S_SIZE, entry=S_ENTRY, leverage=S_LEVERAGE):
                     lambda: f.bankruptcy_price("long", entry, size, margin)),
             Mistake("That is the liquidation price. The bankruptcy price is where the margin is used up "
                     "completely: margin + unrealized PnL = 0, with no maintenance margin left.",
-                    lambda: _short_lp(size, entry, leverage)),
+                    lambda: _isolated_lp("short", size, entry, leverage)),
         ),
         hint="Margin balance = margin + side x Q x (P - EP) = 0, solved for P.",
     )
@@ -339,7 +333,7 @@ QUESTIONS = (
         prompt="How far is the liquidation price of q1's long from its entry price, as a percentage of the entry "
                "price, negative for a fall, with two decimals (for example -7.25 for a fall of 7.25 %)? "
                "(Answers within 0.01 percentage points count.)",
-        expected=lambda: (_long_lp() / L_ENTRY - 1) * 100,
+        expected=lambda: (_isolated_lp("long", L_SIZE, L_ENTRY, L_LEVERAGE) / L_ENTRY - 1) * 100,
         unit="%",
         tolerance=0.01,
         mistakes=(
@@ -348,7 +342,7 @@ QUESTIONS = (
                     lambda: -100 / L_LEVERAGE),
             Mistake("It looks like you divided by the liquidation price: measure the move relative to the "
                     "entry price, (LP - EP) / EP.",
-                    lambda: -(L_ENTRY / _long_lp() - 1) * 100),
+                    lambda: -(L_ENTRY / _isolated_lp("long", L_SIZE, L_ENTRY, L_LEVERAGE) - 1) * 100),
         ),
         hint="(LP - entry) / entry x 100.",
     ),
